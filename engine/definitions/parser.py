@@ -1,0 +1,62 @@
+"""Our SpiffWorkflow parser: the spiff parser with clock-aware timers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.specs.defaults import (
+    BoundaryEvent,
+    IntermediateCatchEvent,
+    IntermediateThrowEvent,
+    StartEvent,
+)
+from SpiffWorkflow.spiff.parser.event_parsers import (
+    SpiffBoundaryEventParser,
+    SpiffIntermediateCatchEventParser,
+    SpiffIntermediateThrowEventParser,
+    SpiffStartEventParser,
+)
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+
+from .timers import CLOCK_TIMERS
+
+
+class _ClockTimers:
+    def parse_timer_event(self, event: Any) -> Any:
+        definition = super().parse_timer_event(event)  # type: ignore[misc]
+        clock_class = CLOCK_TIMERS.get(type(definition))
+        if clock_class is None:
+            return definition
+        return clock_class(
+            definition.name, definition.expression, description=definition.description
+        )
+
+
+class StartEventParser(_ClockTimers, SpiffStartEventParser):
+    pass
+
+
+class IntermediateCatchEventParser(_ClockTimers, SpiffIntermediateCatchEventParser):
+    pass
+
+
+class BoundaryEventParser(_ClockTimers, SpiffBoundaryEventParser):
+    pass
+
+
+class IntermediateThrowEventParser(_ClockTimers, SpiffIntermediateThrowEventParser):
+    pass
+
+
+class AnctBpmnParser(SpiffBpmnParser):
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("startEvent"): (StartEventParser, StartEvent),
+        full_tag("boundaryEvent"): (BoundaryEventParser, BoundaryEvent),
+        full_tag("intermediateCatchEvent"): (IntermediateCatchEventParser, IntermediateCatchEvent),
+        full_tag("intermediateThrowEvent"): (IntermediateThrowEventParser, IntermediateThrowEvent),
+    }
+
+    def __init__(self) -> None:
+        super().__init__(validator=VALIDATOR)

@@ -1,0 +1,221 @@
+"""What the engine accepts in a BPMN file, checked before SpiffWorkflow parses it.
+
+SpiffWorkflow either ignores what it cannot execute or fails at run time, in English and without
+a line number. We check the document against the constructs we run and say, in French, which
+element of which file is the problem, so that a process owner can fix the diagram.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from lxml import etree
+
+from ..errors import DefinitionProblem, EngineError
+from ..roles import LANE_ROLES
+from ..sandbox.policy import compile_script
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+
+#: Elements of a process the engine runs, or that only document it.
+SUPPORTED = frozenset(
+    {
+        "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent",
+        "boundaryEvent", "task", "userTask", "manualTask", "scriptTask", "businessRuleTask",
+        "subProcess", "callActivity", "exclusiveGateway", "parallelGateway",
+        "inclusiveGateway", "sequenceFlow", "conditionExpression", "laneSet", "lane",
+        "flowNodeRef", "childLaneSet", "incoming", "outgoing", "documentation",
+        "extensionElements", "textAnnotation", "text", "association", "group", "category",
+        "categoryValue", "dataObject", "dataObjectReference", "dataInputAssociation",
+        "dataOutputAssociation", "sourceRef", "targetRef", "ioSpecification", "dataInput",
+        "dataOutput", "inputSet", "outputSet", "dataInputRefs", "dataOutputRefs", "property",
+        "timerEventDefinition", "timeDate", "timeDuration", "timeCycle",
+        "errorEventDefinition", "escalationEventDefinition", "terminateEventDefinition",
+        "multiInstanceLoopCharacteristics", "loopCardinality", "completionCondition",
+        "loopDataInputRef", "loopDataOutputRef", "inputDataItem", "outputDataItem",
+        "standardLoopCharacteristics", "loopCondition", "script",
+    }
+)  # fmt: skip
+
+#: Constructs refused with the reason given to the process owner.
+REFUSED = {
+    "serviceTask": "tâche de service : aucun opérateur de service n'est disponible dans ce moteur",
+    "sendTask": "tâche d'envoi de message : les messages ne sont pas pris en charge",
+    "receiveTask": "tâche de réception de message : les messages ne sont pas pris en charge",
+    "messageEventDefinition": "événement message : les messages ne sont pas pris en charge",
+    "signalEventDefinition": "événement signal : les signaux ne sont pas pris en charge",
+    "conditionalEventDefinition": "événement conditionnel : non pris en charge",
+    "compensateEventDefinition": "compensation : non prise en charge",
+    "cancelEventDefinition": "annulation de transaction : non prise en charge",
+    "linkEventDefinition": "événement lien : non pris en charge",
+    "dataStoreReference": "magasin de données sans implémentation : non pris en charge",
+    "dataStore": "magasin de données sans implémentation : non pris en charge",
+    "transaction": "sous-processus transactionnel : non pris en charge",
+    "adHocSubProcess": "sous-processus ad hoc : non pris en charge",
+    "eventBasedGateway": "passerelle basée sur les événements : utilisez un événement de minuterie en bordure de tâche",
+    "complexGateway": "passerelle complexe : non prise en charge",
+}
+
+_HUMAN_TASKS = ("userTask", "manualTask")
+_FLOW_NODES = (
+    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent",
+    "boundaryEvent", "task", "userTask", "manualTask", "scriptTask", "businessRuleTask",
+    "subProcess", "callActivity", "exclusiveGateway", "parallelGateway", "inclusiveGateway",
+)  # fmt: skip
+
+
+def local(element: etree._Element) -> str:
+    return etree.QName(element).localname if isinstance(element.tag, str) else ""
+
+
+def label(element: etree._Element) -> str:
+    name = element.get("name")
+    ident = element.get("id", local(element))
+    return f"{name} » ({ident}" if name else ident
+
+
+class _Checker:
+    def __init__(self, root: etree._Element, filename: str) -> None:
+        self.root = root
+        self.filename = filename
+        self.problems: list[DefinitionProblem] = []
+
+    def problem(self, element: etree._Element | None, message: str) -> None:
+        line = element.sourceline if element is not None else None
+        ident = label(element) if element is not None else None
+        self.problems.append(DefinitionProblem(self.filename, message, line, ident))
+
+    def run(self) -> list[DefinitionProblem]:
+        if local(self.root) != "definitions" or etree.QName(self.root).namespace != BPMN_NS:
+            self.problem(None, "ce n'est pas un fichier BPMN 2.0 (élément racine bpmn:definitions attendu)")
+            return self.problems
+        processes = self.root.findall("bpmn:process", NS)
+        if not any(p.get("isExecutable") == "true" for p in processes):
+            self.problem(None, "aucun processus exécutable (isExecutable=\"true\") dans ce fichier")
+        for element in self.root.iter(f"{{{BPMN_NS}}}*"):
+            self._check_element(element)
+        for process in processes:
+            self._check_scope(process)
+        return self.problems
+
+    def _check_element(self, element: etree._Element) -> None:
+        name = local(element)
+        if name in REFUSED:
+            target = element.getparent() if name.endswith("EventDefinition") else element
+            self.problem(target, f"construction non exécutable : {REFUSED[name]}")
+        elif element.getparent() is not None and self._inside_process(element) and name not in SUPPORTED:
+            self.problem(element, f"élément BPMN « {name} » non pris en charge par le moteur")
+
+    @staticmethod
+    def _inside_process(element: etree._Element) -> bool:
+        return any(local(a) == "process" for a in element.iterancestors())
+
+    def _check_scope(self, scope: etree._Element) -> None:
+        """Checks within one process or sub-process (ids are resolved in their own scope)."""
+        nodes = {
+            e.get("id"): e for e in scope if local(e) in _FLOW_NODES and e.get("id") is not None
+        }
+        flows = [e for e in scope if local(e) == "sequenceFlow"]
+        outgoing: dict[str, list[etree._Element]] = {}
+        for flow in flows:
+            for end in ("sourceRef", "targetRef"):
+                ref = flow.get(end)
+                if ref not in nodes:
+                    self.problem(flow, f"le flux référence un élément inexistant : « {ref} » ({end})")
+            outgoing.setdefault(flow.get("sourceRef", ""), []).append(flow)
+            condition = flow.find("bpmn:conditionExpression", NS)
+            if condition is not None:
+                self._compile(flow, condition.text or "", "eval", "condition")
+        lanes = self._lanes(scope)
+        for ident, node in nodes.items():
+            kind = local(node)
+            if kind in _HUMAN_TASKS:
+                self._check_human_task(node, lanes.get(ident), bool(lanes) or local(scope) == "process")
+            elif kind == "scriptTask":
+                script = node.find("bpmn:script", NS)
+                if script is None or not (script.text or "").strip():
+                    self.problem(node, "tâche de script sans script")
+                else:
+                    self._compile(node, script.text, "exec", "script")
+            elif kind == "boundaryEvent" and node.get("attachedToRef") not in nodes:
+                self.problem(node, f"événement attaché à un élément inexistant : « {node.get('attachedToRef')} »")
+            elif kind == "exclusiveGateway":
+                self._check_exclusive(node, outgoing.get(ident, []))
+            elif kind == "callActivity" and not node.get("calledElement"):
+                self.problem(node, "activité d'appel sans processus appelé (calledElement)")
+            elif kind == "businessRuleTask" and node.find(".//spiffworkflow:calledDecisionId", NS) is None:
+                self.problem(node, "tâche de règle métier sans table de décision (spiffworkflow:calledDecisionId)")
+            elif kind == "subProcess":
+                self._check_scope(node)
+            if kind in ("startEvent", "intermediateCatchEvent", "boundaryEvent"):
+                self._check_timer(node)
+
+    def _lanes(self, scope: etree._Element) -> dict[str, etree._Element]:
+        lanes: dict[str, etree._Element] = {}
+        for lane in scope.iterfind(".//bpmn:lane", NS):
+            if self._nearest_scope(lane) is not scope:
+                continue
+            for ref in lane.iterfind("bpmn:flowNodeRef", NS):
+                lanes[(ref.text or "").strip()] = lane
+        return lanes
+
+    @staticmethod
+    def _nearest_scope(element: etree._Element) -> etree._Element | None:
+        for ancestor in element.iterancestors():
+            if local(ancestor) in ("process", "subProcess"):
+                return ancestor
+        return None
+
+    def _check_human_task(self, node: etree._Element, lane: etree._Element | None, needs_lane: bool) -> None:
+        if lane is None:
+            if needs_lane:
+                self.problem(node, "tâche humaine hors de tout couloir : placez-la dans le couloir du rôle qui la traite")
+            return
+        role = (lane.get("name") or "").strip()
+        if role not in LANE_ROLES:
+            allowed = ", ".join(sorted(LANE_ROLES))
+            self.problem(lane, f"le couloir « {role} » n'est pas un code de rôle (attendu : {allowed})")
+
+    def _check_exclusive(self, gateway: etree._Element, flows: list[etree._Element]) -> None:
+        if len(flows) < 2:
+            return
+        default = gateway.get("default")
+        if default and default not in {f.get("id") for f in flows}:
+            self.problem(gateway, f"flux par défaut inexistant : « {default} »")
+        for flow in flows:
+            if flow.get("id") != default and flow.find("bpmn:conditionExpression", NS) is None:
+                self.problem(flow, "flux sortant d'une passerelle exclusive sans condition ni flux par défaut")
+
+    def _check_timer(self, node: etree._Element) -> None:
+        timer = node.find("bpmn:timerEventDefinition", NS)
+        if timer is None:
+            return
+        expressions = [e for e in timer if local(e) in ("timeDate", "timeDuration", "timeCycle")]
+        if len(expressions) != 1 or not (expressions[0].text or "").strip():
+            self.problem(node, "minuterie sans expression de date, de durée ou de cycle")
+            return
+        self._compile(node, expressions[0].text, "eval", "expression de minuterie")
+
+    def _compile(self, element: etree._Element, source: str, mode: str, what: str) -> None:
+        try:
+            compile_script(source.strip() if mode == "eval" else source, mode)
+        except EngineError as exc:
+            self.problem(element, f"{what} refusé(e) : {exc.message}")
+
+
+def check_bpmn(root: etree._Element, filename: str) -> list[DefinitionProblem]:
+    """Every problem of one BPMN document that makes it undeployable."""
+    return _Checker(root, filename).run()
+
+
+def executable_processes(root: etree._Element) -> Iterable[etree._Element]:
+    return (p for p in root.iterfind("bpmn:process", NS) if p.get("isExecutable") == "true")
+
+
+def process_property(process: etree._Element, name: str) -> str | None:
+    found = process.find(
+        f"bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property[@name='{name}']", NS
+    )
+    return found.get("value") if found is not None else None

@@ -1,0 +1,99 @@
+"""Errors the service layer raises, each with a French message for people and a code for APIs.
+
+Callers (CLI, web) show `message` as is and map `code` to an exit status or an HTTP status; a
+traceback never reaches a user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class EngineError(Exception):
+    """Base of every error a user can cause or see."""
+
+    code = "erreur"
+    http_status = 400
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, **self.details}
+
+
+class NotFound(EngineError):
+    code = "introuvable"
+    http_status = 404
+
+
+class InvalidInput(EngineError):
+    """Data a person typed or sent is refused (start data, task data, territory, SIREN)."""
+
+    code = "donnees_invalides"
+    http_status = 422
+
+
+class Conflict(EngineError):
+    """Someone else changed the instance or the task first; nothing was written."""
+
+    code = "conflit"
+    http_status = 409
+
+
+class Forbidden(EngineError):
+    code = "interdit"
+    http_status = 403
+
+
+@dataclass
+class DefinitionProblem:
+    """One problem found in a BPMN or DMN file, located as precisely as we can."""
+
+    file: str
+    message: str
+    line: int | None = None
+    element: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        element = f" (élément « {self.element} »)" if self.element else ""
+        return f"{where} : {self.message}{element}"
+
+
+class InvalidDefinition(EngineError):
+    """A BPMN/DMN deployment is refused; nothing of it was deployed."""
+
+    code = "definition_invalide"
+    http_status = 422
+
+    def __init__(self, problems: list[DefinitionProblem]) -> None:
+        self.problems = problems
+        super().__init__(
+            "; ".join(str(p) for p in problems),
+            problems=[p.__dict__ for p in problems],
+        )
+
+
+class ScriptError(EngineError):
+    """A script, condition or expression of the process failed or left the sandbox.
+
+    The step that ran it is abandoned: the stored instance stays as it was.
+    """
+
+    code = "erreur_script"
+    http_status = 422
+
+
+class SandboxViolation(ScriptError):
+    code = "script_interdit"
+
+
+class ProcessIncident(EngineError):
+    """The engine cannot carry the instance further (for example its history grew too deep)."""
+
+    code = "incident"
+    http_status = 409

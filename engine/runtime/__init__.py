@@ -1,0 +1,1 @@
+"""Running workflows: serialization, snapshots and guarded engine steps."""

@@ -1,0 +1,162 @@
+"""Running SpiffWorkflow steps under our rules: sandboxed scripts, our clock, no silent end.
+
+SpiffWorkflow's task iterator stops at depth 1 000: past it, a looping instance reports itself
+completed without reaching an end event. We check after every step that a completed workflow
+really reached an end event with every token, and refuse to let a tree grow near the limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from ..clock import Clock
+from ..errors import EngineError, ProcessIncident, ScriptError
+from ..sandbox.environment import SandboxedScriptEngine
+
+#: Deepest task tree we let an instance reach; the library silently stops at 1 000.
+MAX_TREE_DEPTH = 900
+
+_AUDITED = {
+    "ScriptTask": "script",
+    "BusinessRuleTask": "decision",
+    "IntermediateCatchEvent": "evenement",
+    "BoundaryEvent": "evenement",
+    "EndEvent": "fin",
+    "StartEvent": "debut",
+}
+
+
+@dataclass
+class StepLog:
+    """What the engine did by itself during a step (scripts, decisions, timers, end)."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def record(self, task: Any) -> None:
+        spec = task.task_spec
+        kind = _AUDITED.get(type(spec).__name__)
+        if kind is None:
+            return
+        definition = getattr(spec, "event_definition", None)
+        if isinstance(definition, TimerEventDefinition):
+            kind = "minuterie"
+        elif kind == "evenement":
+            return
+        self.events.append(
+            {"kind": kind, "task_id": str(task.id), "bpmn_id": spec.bpmn_id, "label": spec.bpmn_name or spec.bpmn_id}
+        )
+
+
+class Runner:
+    def __init__(self, clock: Clock, time_limit: float = 1.0) -> None:
+        self.clock = clock
+        self.script_engine = SandboxedScriptEngine(clock, time_limit)
+
+    def new_workflow(self, spec: BpmnProcessSpec, subprocess_specs: dict[str, Any], data: dict[str, Any]) -> BpmnWorkflow:
+        workflow = BpmnWorkflow(spec, dict(subprocess_specs), script_engine=self.script_engine)
+        workflow.task_tree.data.update(data)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(data)
+        return workflow
+
+    def advance(self, workflow: BpmnWorkflow, log: StepLog | None = None) -> StepLog:
+        """Run every automatic task and timer that is due now; raise before anything is kept."""
+        log = log or StepLog()
+        try:
+            workflow.refresh_timers()
+            workflow.do_engine_steps(did_complete_task=log.record)
+        except EngineError:
+            raise
+        except (SpiffWorkflowException, WorkflowException) as exc:
+            raise _unwrap(exc) from None
+        check_health(workflow)
+        return log
+
+    def complete(self, workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> StepLog:
+        from uuid import UUID
+
+        task = workflow.get_task_from_id(UUID(task_id))
+        log = StepLog()
+        try:
+            task.data.update(data)
+            task.run()
+        except EngineError:
+            raise
+        except (SpiffWorkflowException, WorkflowException) as exc:
+            raise _unwrap(exc) from None
+        return self.advance(workflow, log)
+
+
+def _unwrap(exc: BaseException) -> EngineError:
+    """Find our own error inside the library's wrapping, or describe the library's error."""
+    seen = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, EngineError):
+            return current
+        current = getattr(current, "exception", None) or current.__cause__ or current.__context__
+    task = getattr(exc, "task", None) or getattr(exc, "task_spec", None)
+    where = ""
+    if task is not None:
+        spec = getattr(task, "task_spec", task)
+        where = f"« {getattr(spec, 'bpmn_name', None) or getattr(spec, 'bpmn_id', '')} » : "
+    return ScriptError(f"{where}le moteur a refusé l'étape ({exc})")
+
+
+def _depth(task: Any) -> int:
+    depth = 0
+    while task is not None:
+        depth += 1
+        task = task.parent
+    return depth
+
+
+def check_health(workflow: BpmnWorkflow) -> None:
+    """Raise ProcessIncident when the library's depth limit could hide unfinished work."""
+    unfinished = [t for t in workflow.tasks.values() if not t.has_state(TaskState.FINISHED_MASK)]
+    if workflow.is_completed():
+        reached_end = any(
+            isinstance(t.task_spec, EndEvent) and t.has_state(TaskState.COMPLETED)
+            for t in workflow.tasks.values()
+        )
+        if unfinished or not reached_end:
+            raise ProcessIncident(
+                "L'instance s'est arrêtée sans atteindre d'événement de fin "
+                f"({len(unfinished)} tâche(s) inachevée(s)) : le processus boucle probablement "
+                "trop longtemps. Remplacez la boucle par une minuterie cyclique ou un sous-dossier."
+            )
+        return
+    deepest = max((_depth(t) for t in unfinished if t.has_state(TaskState.READY | TaskState.WAITING)), default=0)
+    if deepest > MAX_TREE_DEPTH:
+        raise ProcessIncident(
+            f"L'historique de l'instance est trop profond ({deepest} niveaux, au plus "
+            f"{MAX_TREE_DEPTH}) : le processus boucle probablement sans fin."
+        )
+
+
+def outcome_of(workflow: BpmnWorkflow) -> str | None:
+    """The `outcome` property of the end event the top-level process reached (else its id)."""
+    ends = [
+        t for t in workflow.tasks.values()
+        if isinstance(t.task_spec, EndEvent) and t.has_state(TaskState.COMPLETED)
+    ]
+    if not ends:
+        return None
+    end = max(ends, key=lambda t: t.last_state_change)
+    properties = (getattr(end.task_spec, "extensions", {}) or {}).get("properties", {})
+    return properties.get("outcome") or end.task_spec.bpmn_id
+
+
+def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The dossier's data as the last completed task left it."""
+    task = workflow.last_task or workflow.task_tree
+    return {**workflow.data, **task.data}

@@ -1,0 +1,65 @@
+"""The bridge between SpiffWorkflow's script engine interface and our sandbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+from ..clock import Clock
+from ..errors import EngineError, ScriptError
+from .runner import Sandbox
+
+
+class SandboxEnvironment(BasePythonScriptEngineEnvironment):
+    def __init__(self, sandbox: Sandbox) -> None:
+        super().__init__({})
+        self.sandbox = sandbox
+
+    def evaluate(self, expression: str, context: dict, external_context: dict | None = None) -> Any:
+        return self.sandbox.evaluate(expression, context, external_context)
+
+    def execute(self, script: str, context: dict, external_context: dict | None = None) -> bool:
+        result = self.sandbox.execute(script, context, external_context)
+        context.clear()
+        context.update(result)
+        return True
+
+    def call_service(self, context: dict, **kwargs: Any) -> Any:
+        raise ScriptError("Les tâches de service ne sont pas prises en charge par ce moteur.")
+
+
+class SandboxedScriptEngine(PythonScriptEngine):
+    """Every script, condition, timer and DMN expression of a workflow runs here.
+
+    The engine also carries the clock: our timer definitions read "now" from it.
+    """
+
+    def __init__(self, clock: Clock, time_limit: float = 1.0) -> None:
+        self.clock = clock
+        super().__init__(environment=SandboxEnvironment(Sandbox(clock, time_limit)))
+
+    def evaluate(self, task: Any, expression: str, external_context: dict | None = None) -> Any:
+        try:
+            return self.environment.evaluate(expression, task.data, external_context)
+        except EngineError as exc:
+            raise _located(exc, task) from None
+
+    def execute(self, task: Any, script: str, external_context: dict | None = None) -> bool:
+        try:
+            return self.environment.execute(script, task.data, external_context or {})
+        except EngineError as exc:
+            raise _located(exc, task) from None
+
+
+def _located(exc: EngineError, task: Any) -> EngineError:
+    """Name the BPMN element whose script failed, once."""
+    spec = task.task_spec
+    label = getattr(spec, "bpmn_name", None) or getattr(spec, "bpmn_id", None) or spec.name
+    prefix = f"« {label} » ({getattr(spec, 'bpmn_id', spec.name)}) : "
+    if not exc.message.startswith("« "):
+        exc.message = prefix + exc.message
+        exc.args = (exc.message,)
+        exc.details.setdefault("element", getattr(spec, "bpmn_id", spec.name))
+    return exc

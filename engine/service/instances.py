@@ -1,0 +1,169 @@
+"""Starting instances and reading them back with their tasks, timers and history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from ..errors import NotFound, ProcessIncident
+from ..runtime import snapshot
+from ..store.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, Timer
+from ..store.steps import insert_instance, next_reference_number
+from ..territory import check_siren
+from . import steps
+from .context import Services
+from .deployments import latest_version
+from .validation import check_data
+from .viewer import Viewer
+
+
+@dataclass
+class StartedInstance:
+    id: int
+    reference: str
+    process_id: str
+    version: int
+    status: str
+
+
+def start(
+    services: Services,
+    process_id: str,
+    *,
+    territory: str,
+    siren: str,
+    data: dict[str, Any] | None = None,
+    actor: str | None = None,
+) -> StartedInstance:
+    """Start an instance of the latest version; its first steps run before this returns."""
+    departement = services.territories.departement(territory).code
+    siren = check_siren(siren)
+    data = dict(check_data(data or {}, "données de départ"))
+    version = latest_version(services, process_id)
+    spec, subprocess_specs = services.specs(version.version_id)
+    now = services.clock.now()
+    workflow = services.runner.new_workflow(
+        spec, subprocess_specs, {**data, "territoire": departement, "siren": siren}
+    )
+    empty = snapshot.Snapshot({}, {})
+    log = services.runner.advance(workflow)
+    with services.db.begin() as connection:
+        number = next_reference_number(connection, version.reference_prefix, departement, now.year)
+        reference = f"{version.reference_prefix}-{departement}-{now.year}-{number:05d}"
+        instance_id = insert_instance(
+            connection,
+            reference=reference,
+            process_version_id=version.version_id,
+            process_id=process_id,
+            territory=departement,
+            siren=siren,
+            status=steps.RUNNING,
+            data={},
+            state="{}",
+            lock_version=0,
+            created_at=now,
+            updated_at=now,
+            created_by=actor,
+        )
+        loaded = steps.LoadedInstance(
+            instance_id, reference, process_id, version.version_id, departement, siren,
+            steps.RUNNING, 0, {}, "{}",
+        )  # fmt: skip
+        audit = [{"kind": "dossier_cree", "actor": actor, "label": f"{version.name} (version {version.version})"}]
+        steps.commit(services, connection, loaded, workflow, empty, log, actor=actor, now=now, audit=audit)
+    status = steps.COMPLETED if workflow.is_completed() else steps.RUNNING
+    return StartedInstance(instance_id, reference, process_id, version.version, status)
+
+
+def mark_incident(services: Services, instance: steps.LoadedInstance, error: ProcessIncident, actor: str | None) -> None:
+    """Record that the instance cannot go further; its stored workflow stays as it was."""
+    now = services.clock.now()
+    with services.db.begin() as connection:
+        updated = connection.execute(
+            update(ProcessInstance)
+            .where(ProcessInstance.id == instance.id, ProcessInstance.lock_version == instance.lock_version)
+            .values(status=steps.INCIDENT, incident=error.message, updated_at=now, lock_version=instance.lock_version + 1)
+        )
+        if updated.rowcount == 1:
+            connection.execute(
+                AuditEvent.__table__.insert().values(
+                    instance_id=instance.id, at=now, actor=actor, kind="incident",
+                    label=error.message[:300], lock_version=instance.lock_version + 1,
+                )
+            )  # fmt: skip
+
+
+@dataclass
+class InstanceDetails:
+    id: int
+    reference: str
+    process_id: str
+    process_name: str
+    version: int
+    territory: str
+    siren: str
+    status: str
+    outcome: str | None
+    incident: str | None
+    data: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    created_by: str | None
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+    timers: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def get_instance(services: Services, reference: str, viewer: Viewer) -> InstanceDetails:
+    with services.db.connect() as connection:
+        row = connection.execute(
+            select(ProcessInstance.__table__, ProcessVersion.name.label("process_name"), ProcessVersion.version)
+            .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
+            .where(ProcessInstance.reference == reference.strip().upper())
+        ).first()
+        if row is None or not viewer.may_see(row.territory, row.siren):
+            raise NotFound(f"Dossier introuvable : « {reference} ».")
+        instance, name, version = row, row.process_name, row.version
+        tasks = connection.execute(
+            select(HumanTask.__table__).where(HumanTask.instance_id == instance.id, HumanTask.status == "ouverte")
+            .order_by(HumanTask.created_at)
+        ).all()
+        timers = connection.execute(
+            select(Timer.__table__).where(Timer.instance_id == instance.id, Timer.status == "en_attente")
+            .order_by(Timer.due_at)
+        ).all()
+        history = connection.execute(
+            select(AuditEvent.__table__).where(AuditEvent.instance_id == instance.id).order_by(AuditEvent.id)
+        ).all()
+    return InstanceDetails(
+        id=instance.id, reference=instance.reference, process_id=instance.process_id,
+        process_name=name, version=version, territory=instance.territory, siren=instance.siren,
+        status=instance.status, outcome=instance.outcome, incident=instance.incident,
+        data=instance.data, created_at=instance.created_at, updated_at=instance.updated_at,
+        completed_at=instance.completed_at, created_by=instance.created_by,
+        tasks=[_task_dict(t, instance.reference) for t in tasks],
+        timers=[
+            {"id": t.id, "bpmn_id": t.bpmn_id, "name": t.name, "kind": t.kind, "due_at": t.due_at}
+            for t in timers
+        ],
+        history=[
+            {"at": e.at, "actor": e.actor, "kind": e.kind, "task_id": e.task_id,
+             "bpmn_id": e.bpmn_id, "label": e.label, "changes": e.changes}
+            for e in history
+        ],
+    )  # fmt: skip
+
+
+def _task_dict(task: Any, reference: str) -> dict[str, Any]:
+    return {
+        "id": task.id, "instance": reference, "process_id": task.process_id,
+        "bpmn_id": task.bpmn_id, "name": task.name, "role": task.role,
+        "territory": task.territory, "siren": task.siren, "due_at": task.due_at,
+        "assignee": task.assignee, "form": task.form_ref, "status": task.status,
+        "created_at": task.created_at,
+    }  # fmt: skip
+

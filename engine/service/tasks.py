@@ -1,0 +1,128 @@
+"""Human tasks: the inbox of a user, claiming, releasing and completing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, or_, select, update
+
+from ..errors import Conflict, Forbidden, NotFound, ProcessIncident
+from ..runtime import snapshot
+from ..store.models import AuditEvent, HumanTask, ProcessInstance
+from . import steps
+from .context import Services
+from .instances import _task_dict, mark_incident
+from .validation import check_data
+from .viewer import Viewer
+
+OPEN = "ouverte"
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    role: str | None = None
+    territory: str | None = None
+    process_id: str | None = None
+    assignee: str | None = None
+    limit: int = 200
+    offset: int = 0
+
+
+def list_tasks(services: Services, viewer: Viewer, filters: TaskFilter | None = None) -> list[dict[str, Any]]:
+    """Open tasks the viewer may act on, oldest due first (tasks without due date last)."""
+    filters = filters or TaskFilter()
+    query = (
+        select(HumanTask.__table__, ProcessInstance.reference)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .where(HumanTask.status == OPEN, viewer.task_filter())
+    )
+    if filters.role:
+        query = query.where(HumanTask.role == filters.role)
+    if filters.territory:
+        query = query.where(HumanTask.territory == services.territories.departement(filters.territory).code)
+    if filters.process_id:
+        query = query.where(HumanTask.process_id == filters.process_id)
+    if filters.assignee:
+        query = query.where(HumanTask.assignee == filters.assignee)
+    query = query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
+    query = query.limit(filters.limit).offset(filters.offset)
+    with services.db.connect() as connection:
+        return [_task_dict(row, row.reference) for row in connection.execute(query)]
+
+
+def _open_task(connection: Connection, viewer: Viewer, task_id: str) -> Any:
+    task = connection.execute(select(HumanTask.__table__).where(HumanTask.id == str(task_id).strip())).first()
+    if task is None or not viewer.may_see(task.territory, task.siren):
+        raise NotFound(f"Tâche introuvable : « {task_id} ».")
+    if task.status != OPEN:
+        raise Conflict(f"La tâche « {task.name} » a déjà été traitée.")
+    if not viewer.may_act(task.role, task.territory, task.siren):
+        raise Forbidden(f"Votre rôle ne permet pas de traiter la tâche « {task.name} ».")
+    return task
+
+
+def _audit(connection: Connection, task: Any, kind: str, actor: str, at: Any) -> None:
+    lock = connection.execute(
+        select(ProcessInstance.lock_version).where(ProcessInstance.id == task.instance_id)
+    ).scalar_one()
+    connection.execute(
+        AuditEvent.__table__.insert().values(
+            instance_id=task.instance_id, at=at, actor=actor, kind=kind, task_id=task.id,
+            bpmn_id=task.bpmn_id, label=task.name, lock_version=lock,
+        )
+    )  # fmt: skip
+
+
+def claim(services: Services, viewer: Viewer, task_id: str) -> None:
+    """Take a task for oneself; refused if a colleague already holds it."""
+    with services.db.begin() as connection:
+        task = _open_task(connection, viewer, task_id)
+        taken = connection.execute(
+            update(HumanTask)
+            .where(HumanTask.id == task.id, HumanTask.status == OPEN)
+            .where(or_(HumanTask.assignee.is_(None), HumanTask.assignee == viewer.login))
+            .values(assignee=viewer.login)
+        )
+        if taken.rowcount != 1:
+            raise Conflict(f"La tâche « {task.name} » est déjà prise en charge par {task.assignee}.")
+        _audit(connection, task, "tache_prise", viewer.login, services.clock.now())
+
+
+def release(services: Services, viewer: Viewer, task_id: str) -> None:
+    with services.db.begin() as connection:
+        task = _open_task(connection, viewer, task_id)
+        if task.assignee not in (None, viewer.login) and not viewer.operator:
+            raise Forbidden(f"La tâche « {task.name} » est prise en charge par {task.assignee}.")
+        connection.execute(update(HumanTask).where(HumanTask.id == task.id).values(assignee=None))
+        _audit(connection, task, "tache_liberee", viewer.login, services.clock.now())
+
+
+def complete(services: Services, viewer: Viewer, task_id: str, data: dict[str, Any] | None = None) -> str:
+    """Complete a task with data and run the engine to the next wait; returns the reference.
+
+    Two people completing the same task, or any two steps racing on one instance: the first
+    wins, the other gets Conflict and nothing of theirs is written.
+    """
+    data = check_data(data or {}, "données de la tâche")
+    with services.db.connect() as connection:
+        task = _open_task(connection, viewer, task_id)
+        if task.assignee and task.assignee != viewer.login and not viewer.operator:
+            raise Conflict(f"La tâche « {task.name} » est prise en charge par {task.assignee}.")
+        instance = steps.load(connection, instance_id=task.instance_id)
+    workflow = steps.open_workflow(services, instance)
+    before = snapshot.take(workflow)
+    if task.id not in before.tasks:
+        raise Conflict(f"La tâche « {task.name} » n'est plus à traiter.")
+    try:
+        log = services.runner.complete(workflow, task.id, data)
+    except ProcessIncident as error:
+        mark_incident(services, instance, error, viewer.login)
+        raise
+    audit = [{"kind": "tache_terminee", "actor": viewer.login, "task_id": task.id, "bpmn_id": task.bpmn_id, "label": task.name}]
+    with services.db.begin() as connection:
+        steps.commit(
+            services, connection, instance, workflow, before, log,
+            actor=viewer.login, now=services.clock.now(), completed_task=task.id, audit=audit,
+        )  # fmt: skip
+    return instance.reference

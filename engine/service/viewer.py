@@ -1,0 +1,52 @@
+"""Who is asking, and over which dossiers their roles apply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, false, or_, true
+
+from ..store.models import HumanTask
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A role held over a scope: a département code, an organisation SIREN, or national (None)."""
+
+    role: str
+    scope: str | None = None
+
+    def covers(self, territory: str, siren: str) -> bool:
+        if self.scope is None:
+            return True
+        return self.scope in (territory, siren)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    login: str
+    grants: tuple[Grant, ...] = ()
+    #: Operators at the command line act on every dossier (they hold the database anyway).
+    operator: bool = False
+
+    @classmethod
+    def command_line(cls, login: str = "cli") -> Viewer:
+        return cls(login=login, operator=True)
+
+    def may_act(self, role: str, territory: str, siren: str) -> bool:
+        return self.operator or any(g.role == role and g.covers(territory, siren) for g in self.grants)
+
+    def may_see(self, territory: str, siren: str) -> bool:
+        return self.operator or any(g.covers(territory, siren) for g in self.grants)
+
+    def task_filter(self) -> ColumnElement[bool]:
+        """SQL condition selecting the tasks this viewer may act on."""
+        if self.operator:
+            return true()
+        clauses = []
+        for grant in self.grants:
+            clause = HumanTask.role == grant.role
+            if grant.scope is not None:
+                clause = and_(clause, or_(HumanTask.territory == grant.scope, HumanTask.siren == grant.scope))
+            clauses.append(clause)
+        return or_(*clauses) if clauses else false()

@@ -1,0 +1,85 @@
+"""Territory codes and organisation numbers, checked against official data.
+
+Départements and régions come from the Etalab package `@etalab/decoupage-administratif`
+(installed by npm with the front-end assets); SIREN numbers are checked with python-stdnum.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
+from stdnum.fr import siren as stdnum_siren
+
+from .errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class Departement:
+    code: str
+    nom: str
+    region: str | None
+
+
+class ReferenceDataMissing(RuntimeError):
+    pass
+
+
+class Territories:
+    """The official list of départements and régions."""
+
+    def __init__(self, data_path: Path) -> None:
+        self.data_path = data_path
+        departements = self._load("departements.json")
+        self.departements = {
+            d["code"]: Departement(d["code"], d["nom"], d.get("region")) for d in departements
+        }
+        self.regions = {r["code"]: r["nom"] for r in self._load("regions.json")}
+
+    def _load(self, name: str) -> list[dict]:
+        path = self.data_path / name
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ReferenceDataMissing(
+                f"Données territoriales officielles introuvables ({path}) : lancez `npm ci` "
+                "à la racine du projet ou définissez ANCT_REFERENCE_DATA."
+            ) from exc
+
+    def departement(self, code: object) -> Departement:
+        """The département of a code as typed by a person ("23", "2A", "971")."""
+        normalised = str(code).strip().upper() if code is not None else ""
+        if len(normalised) == 1 and normalised.isdigit():
+            normalised = "0" + normalised
+        found = self.departements.get(normalised)
+        if found is None:
+            raise InvalidInput(
+                f"Code de département inconnu : « {code} » (attendu par exemple 23, 2A ou 971).",
+                field="territoire",
+            )
+        return found
+
+    def departements_of_region(self, region_code: str) -> list[str]:
+        return [d.code for d in self.departements.values() if d.region == region_code]
+
+
+@cache
+def territories_at(path: Path) -> Territories:
+    return Territories(path)
+
+
+def check_siren(value: object) -> str:
+    """The compact SIREN of an organisation, or a French error saying what is wrong."""
+    text = "" if value is None else str(value)
+    try:
+        return stdnum_siren.validate(text)
+    except InvalidChecksum:
+        problem = "la clé de contrôle est fausse"
+    except InvalidLength:
+        problem = "un SIREN compte 9 chiffres"
+    except InvalidFormat:
+        problem = "un SIREN ne contient que des chiffres"
+    raise InvalidInput(f"Numéro SIREN invalide « {text} » : {problem}.", field="siren")
