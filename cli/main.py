@@ -1,0 +1,208 @@
+"""Entry point of the `anct` console script.
+
+Errors a user can cause print one French line on standard error and exit with a non-zero
+status (1: refused, 3: not found, 4: conflict); never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.exc import OperationalError
+
+from engine import service
+from engine.config import Settings
+from engine.errors import Conflict, EngineError, InvalidDefinition, NotFound
+from engine.territory import ReferenceDataMissing
+
+from .output import print_json, table, when
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_CODES = {NotFound: 3, Conflict: 4}
+
+
+def fail(message: str, code: int = 1) -> None:
+    click.echo(f"Erreur : {message}", err=True)
+    sys.exit(code)
+
+
+def friendly_errors(function: F) -> F:
+    @wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except InvalidDefinition as exc:
+            for problem in exc.problems[1:]:
+                click.echo(f"Erreur : {problem}", err=True)
+            fail(str(exc.problems[0]) if exc.problems else exc.message)
+        except EngineError as exc:
+            fail(exc.message, next((c for t, c in EXIT_CODES.items() if isinstance(exc, t)), 1))
+        except ReferenceDataMissing as exc:
+            fail(str(exc))
+        except OperationalError as exc:
+            fail(f"base de données inaccessible ({str(exc.orig).strip().splitlines()[0]})")
+
+    return wrapper  # type: ignore[return-value]
+
+
+def services() -> service.Services:
+    return service.Services.create(Settings.from_env())
+
+
+def parse_data(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        fail(f"--data n'est pas du JSON valide (ligne {exc.lineno}, colonne {exc.colno} : {exc.msg}).")
+    if not isinstance(value, dict):
+        fail('--data doit être un objet JSON, par exemple \'{"montant": 1000}\'.')
+    return value
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Plateforme BPM de l'ANCT. La base vient de DATABASE_URL (SQLite par défaut)."""
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path), default=Settings().processes_path)
+@click.option("--user", "actor", default="cli", help="Auteur du déploiement.")
+@friendly_errors
+def deploy(path: Path, actor: str) -> None:
+    """Déployer un fichier .bpmn/.dmn ou un dossier (par défaut processes/)."""
+    for result in service.deploy_path(services(), path, actor):
+        state = "nouvelle version" if result.new else "inchangé"
+        click.echo(f"{result.process_id}  version {result.version}  {state}")
+
+
+@main.command()
+@click.argument("process_id")
+@click.option("--territory", required=True, help="Code du département (23, 2A, 971…).")
+@click.option("--siren", required=True, help="SIREN de l'organisation demandeuse.")
+@click.option("--data", "data_text", help="Données initiales en JSON.")
+@click.option("--user", "actor", default="cli")
+@friendly_errors
+def start(process_id: str, territory: str, siren: str, data_text: str | None, actor: str) -> None:
+    """Démarrer un dossier ; affiche sa référence sur la dernière ligne."""
+    started = service.start(
+        services(), process_id, territory=territory, siren=siren, data=parse_data(data_text), actor=actor
+    )
+    click.echo(f"Dossier créé ({process_id}, version {started.version}, {started.status}) :")
+    click.echo(started.reference)
+
+
+@main.command()
+@click.option("--role", help="Code de rôle (collectivite, prefet, equipe_nationale, comite, expert).")
+@click.option("--territory", help="Code du département.")
+@click.option("--process", "process_id", help="Identifiant de procédure.")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+@friendly_errors
+def tasks(role: str | None, territory: str | None, process_id: str | None, as_json: bool) -> None:
+    """Lister les tâches humaines ouvertes."""
+    filters = service.TaskFilter(role=role, territory=territory, process_id=process_id, limit=10_000)
+    found = service.list_tasks(services(), service.Viewer.command_line(), filters)
+    if as_json:
+        print_json(found)
+        return
+    if not found:
+        click.echo("Aucune tâche ouverte.")
+        return
+    table(
+        [[t["id"], t["instance"], t["bpmn_id"], t["name"], t["role"], t["territory"], when(t["due_at"]), t["assignee"] or "—"] for t in found],
+        ["TÂCHE", "DOSSIER", "ÉLÉMENT", "NOM", "RÔLE", "DÉP.", "ÉCHÉANCE", "ASSIGNÉE À"],
+    )
+
+
+@main.command()
+@click.argument("task_id")
+@click.option("--data", "data_text", help="Données saisies, en JSON.")
+@click.option("--user", "login", default="cli", help="Identifiant de la personne qui termine la tâche.")
+@friendly_errors
+def complete(task_id: str, data_text: str | None, login: str) -> None:
+    """Terminer une tâche humaine avec des données."""
+    reference = service.complete(services(), service.Viewer.command_line(login), task_id, parse_data(data_text))
+    click.echo(f"Tâche terminée ; dossier {reference}")
+
+
+@main.command()
+@click.argument("task_id")
+@click.option("--user", "login", required=True)
+@friendly_errors
+def claim(task_id: str, login: str) -> None:
+    """Prendre une tâche en charge."""
+    service.claim(services(), service.Viewer.command_line(login), task_id)
+    click.echo(f"Tâche prise en charge par {login}")
+
+
+@main.command()
+@click.argument("reference")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+@friendly_errors
+def show(reference: str, as_json: bool) -> None:
+    """Afficher un dossier : statut, issue, données, tâches ouvertes et historique."""
+    details = service.get_instance(services(), reference, service.Viewer.command_line())
+    if as_json:
+        print_json(details.__dict__)
+        return
+    click.echo(f"{details.reference} — {details.process_name} (version {details.version})")
+    click.echo(f"Territoire {details.territory}, SIREN {details.siren}")
+    click.echo(f"Statut : {details.status}" + (f", issue : {details.outcome}" if details.outcome else ""))
+    if details.incident:
+        click.echo(f"Incident : {details.incident}")
+    click.echo("Données :")
+    click.echo(json.dumps(details.data, ensure_ascii=False, indent=2))
+    click.echo("Tâches ouvertes :" if details.tasks else "Aucune tâche ouverte.")
+    for task in details.tasks:
+        click.echo(f"  {task['id']}  {task['name']} [{task['role']}]  échéance {when(task['due_at'])}")
+    for timer in details.timers:
+        click.echo(f"  minuterie {timer['name']} : {when(timer['due_at'])}")
+    click.echo("Historique :")
+    for event in details.history:
+        who = event["actor"] or "moteur"
+        click.echo(f"  {when(event['at'])}  {who}  {event['kind']}  {event['label'] or ''}".rstrip())
+
+
+@main.group()
+def db() -> None:
+    """Base de données."""
+
+
+@db.command()
+@friendly_errors
+def upgrade() -> None:
+    """Mettre le schéma à jour (fait aussi à chaque démarrage)."""
+    services()
+    click.echo("Base de données à jour.")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--deploy/--no-deploy", "deploy_processes", default=True, help="Déployer processes/ au démarrage.")
+@friendly_errors
+def serve(host: str, port: int, deploy_processes: bool) -> None:
+    """Servir l'application web (base mise à jour et procédures déployées au démarrage)."""
+    from werkzeug.serving import run_simple
+
+    from web import create_app
+
+    context = services()
+    settings = Settings.from_env()
+    if deploy_processes and any(settings.processes_path.rglob("*.bpmn")):
+        for result in service.deploy_path(context, settings.processes_path, "demarrage"):
+            click.echo(f"{result.process_id} version {result.version}")
+    click.echo(f"Application servie sur http://{host}:{port}/")
+    run_simple(host, port, create_app(context), threaded=True, use_reloader=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,104 @@
+"""Fixtures shared by every suite.
+
+The engine suites run on SQLite and on PostgreSQL. PostgreSQL comes from ANCT_TEST_POSTGRESQL_URL
+(default: the local server); when it is unreachable the PostgreSQL cases are skipped with the
+reason, except when ANCT_REQUIRE_POSTGRESQL=1 (as in CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from engine import service
+from engine.clock import ManualClock
+from engine.config import Settings
+from engine.store.db import make_engine
+from engine.store.migrate import upgrade
+from engine.store.models import Base
+
+FIXTURES = Path(__file__).parent / "fixtures"
+DEFAULT_POSTGRESQL_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/anct_test"
+START = "2026-03-02T09:00:00+01:00"
+
+
+def postgresql_url() -> str:
+    return os.environ.get("ANCT_TEST_POSTGRESQL_URL", DEFAULT_POSTGRESQL_URL)
+
+
+def _require_postgresql() -> bool:
+    return os.environ.get("ANCT_REQUIRE_POSTGRESQL") == "1"
+
+
+@pytest.fixture(scope="session")
+def postgresql_database() -> Iterator[str]:
+    """A migrated PostgreSQL database for the session (created if missing)."""
+    url = make_url(postgresql_url()).set(drivername="postgresql+psycopg")
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}
+            ).scalar()
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+    except Exception as exc:
+        message = f"PostgreSQL injoignable ({url.render_as_string()}) : {exc.__class__.__name__}"
+        if _require_postgresql():
+            pytest.fail(message + " — requis ici (ANCT_REQUIRE_POSTGRESQL=1)")
+        pytest.skip(message)
+    finally:
+        admin.dispose()
+    rendered = url.render_as_string(hide_password=False)
+    engine = make_engine(rendered)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    engine.dispose()
+    yield rendered
+
+
+def _truncate(url: str) -> None:
+    engine = make_engine(url)
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'anct.sqlite3'}"
+    url = request.getfixturevalue("postgresql_database")
+    _truncate(url)
+    return url
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def services(database_url: str, clock: ManualClock) -> Iterator[service.Services]:
+    context = service.Services.create(Settings(database_url=database_url), clock=clock)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def operator() -> service.Viewer:
+    return service.Viewer.command_line("operateur")
+
+
+@pytest.fixture
+def deployed(services: service.Services) -> service.Services:
+    service.deploy_path(services, FIXTURES)
+    return services

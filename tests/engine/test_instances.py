@@ -1,0 +1,230 @@
+"""Instances through the service layer: start, inboxes, completion, history, timers rows."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from engine import service
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
+from engine.store.models import ProcessInstance, Timer
+
+CREUSE = {"territory": "23", "siren": "212300016"}  # commune de Guéret
+ARDENNES = {"territory": "08", "siren": "200041630"}  # CA Ardenne Métropole
+
+
+def tasks_of(services, viewer, reference):
+    return [t for t in service.list_tasks(services, viewer) if t["instance"] == reference]
+
+
+def stored(services, reference):
+    with services.db.connect() as connection:
+        return connection.execute(
+            select(ProcessInstance.__table__).where(ProcessInstance.reference == reference)
+        ).one()
+
+
+def test_references_follow_procedure_department_year_sequence(deployed):
+    first = service.start(deployed, "approbation", **CREUSE)
+    second = service.start(deployed, "approbation", **CREUSE)
+    other = service.start(deployed, "approbation", **ARDENNES)
+    assert (first.reference, second.reference) == ("APP-23-2026-00001", "APP-23-2026-00002")
+    assert other.reference == "APP-08-2026-00001"
+
+
+@pytest.mark.parametrize(
+    ("territory", "siren", "message"),
+    [
+        ("99", "212300016", "Code de département inconnu"),
+        ("abc", "212300016", "Code de département inconnu"),
+        ("23", "212300017", "SIREN"),
+        ("23", "12345", "SIREN"),
+    ],
+)
+def test_invalid_territory_or_siren_is_refused_and_nothing_is_created(deployed, territory, siren, message):
+    with pytest.raises(InvalidInput, match=message):
+        service.start(deployed, "approbation", territory=territory, siren=siren)
+    with deployed.db.connect() as connection:
+        assert connection.execute(select(ProcessInstance.id)).first() is None
+
+
+def test_territory_codes_are_normalised(deployed):
+    started = service.start(deployed, "approbation", territory="2a", siren="212300016")
+    assert started.reference.startswith("APP-2A-")
+
+
+@pytest.mark.parametrize("data", [[1, 2], {"_cache": 1}, {"a b": 1}, {"x": float("nan")}])
+def test_invalid_start_data_is_refused(deployed, data):
+    with pytest.raises(InvalidInput):
+        service.start(deployed, "approbation", data=data, **CREUSE)
+
+
+def test_unknown_process_is_not_found(deployed):
+    with pytest.raises(NotFound, match="Procédure inconnue"):
+        service.start(deployed, "inexistante", **CREUSE)
+
+
+def test_full_path_with_tasks_due_dates_outcome_and_history(deployed, operator, clock):
+    started = service.start(deployed, "approbation", data={"objet": "Voirie"}, actor="alice", **CREUSE)
+    [first] = tasks_of(deployed, operator, started.reference)
+    assert (first["bpmn_id"], first["role"], first["territory"]) == ("saisir_demande", "collectivite", "23")
+    assert first["due_at"] == clock.now() + timedelta(days=15)
+
+    clock.advance(days=1)
+    service.complete(deployed, service.Viewer.command_line("alice"), first["id"], {"montant": 50000})
+    [second] = tasks_of(deployed, operator, started.reference)
+    assert (second["bpmn_id"], second["role"]) == ("donner_avis", "prefet")
+    assert second["due_at"] == clock.now() + timedelta(days=7)
+
+    service.complete(deployed, service.Viewer.command_line("bob"), second["id"], {"avis": "défavorable"})
+    details = service.get_instance(deployed, started.reference, operator)
+    assert (details.status, details.outcome) == ("terminee", "refusee")
+    assert details.tasks == []
+    assert details.data["montant"] == 50000 and details.data["avis"] == "défavorable"
+    kinds = [(e["kind"], e["actor"]) for e in details.history]
+    assert kinds[0] == ("dossier_cree", "alice")
+    assert ("tache_terminee", "alice") in kinds and ("tache_terminee", "bob") in kinds
+    assert kinds[-1] == ("dossier_termine", None)
+    alice_step = next(e for e in details.history if e["actor"] == "alice" and e["kind"] == "tache_terminee")
+    assert alice_step["changes"] == {"montant": [None, 50000]}
+    assert alice_step["at"] == datetime(2026, 3, 3, 8, 0, tzinfo=timezone.utc)
+
+
+def test_default_branch_ends_immediately(deployed, operator):
+    started = service.start(deployed, "approbation", **CREUSE)
+    [task] = tasks_of(deployed, operator, started.reference)
+    service.complete(deployed, operator, task["id"], {"montant": 500})
+    details = service.get_instance(deployed, started.reference, operator)
+    assert (details.status, details.outcome) == ("terminee", "acceptee")
+
+
+def test_second_completion_is_a_conflict_and_changes_nothing(deployed, operator):
+    started = service.start(deployed, "approbation", **CREUSE)
+    [task] = tasks_of(deployed, operator, started.reference)
+    service.complete(deployed, operator, task["id"], {"montant": 50000})
+    before = stored(deployed, started.reference)
+    with pytest.raises(Conflict, match="déjà été traitée"):
+        service.complete(deployed, operator, task["id"], {"montant": 1})
+    assert stored(deployed, started.reference) == before
+
+
+def test_stale_workflow_cannot_overwrite_a_newer_step(deployed, operator):
+    """Two steps computed from the same stored version: the second to write gets a conflict."""
+    from engine.runtime import snapshot
+    from engine.service import steps
+
+    started = service.start(deployed, "signatures", **CREUSE)
+    first, second = tasks_of(deployed, operator, started.reference)
+    with deployed.db.connect() as connection:
+        stale = steps.load(connection, reference=started.reference)
+    workflow = steps.open_workflow(deployed, stale)
+    before = snapshot.take(workflow)
+    log = deployed.runner.complete(workflow, second["id"], {"signe": True})
+
+    service.complete(deployed, operator, first["id"], {"signe": True})
+    winner = stored(deployed, started.reference)
+    with pytest.raises(Conflict), deployed.db.begin() as connection:
+        steps.commit(deployed, connection, stale, workflow, before, log, actor="x", now=deployed.clock.now(), completed_task=second["id"])
+    assert stored(deployed, started.reference) == winner
+    assert [t["bpmn_id"] for t in tasks_of(deployed, operator, started.reference)] == ["signer_anct"]
+
+
+def test_parallel_tasks_then_join(deployed, operator):
+    started = service.start(deployed, "signatures", **CREUSE)
+    tasks = tasks_of(deployed, operator, started.reference)
+    assert sorted((t["bpmn_id"], t["role"]) for t in tasks) == [
+        ("signer_anct", "equipe_nationale"),
+        ("signer_collectivite", "collectivite"),
+    ]
+    for task in tasks:
+        service.complete(deployed, operator, task["id"], {})
+    details = service.get_instance(deployed, started.reference, operator)
+    assert (details.status, details.outcome) == ("terminee", "fin")
+
+
+def test_inbox_is_scoped_by_role_and_territory(deployed):
+    creuse = service.start(deployed, "approbation", **CREUSE)
+    ardennes = service.start(deployed, "approbation", **ARDENNES)
+    for started in (creuse, ardennes):
+        [task] = tasks_of(deployed, service.Viewer.command_line(), started.reference)
+        service.complete(deployed, service.Viewer.command_line(), task["id"], {"montant": 50000})
+
+    prefet_23 = service.Viewer("prefet23", (service.Grant("prefet", "23"),))
+    prefet_08 = service.Viewer("prefet08", (service.Grant("prefet", "08"),))
+    national = service.Viewer("anct", (service.Grant("equipe_nationale"),))
+    mairie = service.Viewer("gueret", (service.Grant("collectivite", "212300016"),))
+
+    assert [t["instance"] for t in service.list_tasks(deployed, prefet_23)] == [creuse.reference]
+    assert [t["instance"] for t in service.list_tasks(deployed, prefet_08)] == [ardennes.reference]
+    assert service.list_tasks(deployed, national) == []
+    assert service.list_tasks(deployed, mairie) == []
+
+    task_08 = service.list_tasks(deployed, prefet_08)[0]
+    with pytest.raises(NotFound):
+        service.complete(deployed, prefet_23, task_08["id"], {"avis": "favorable"})
+    with pytest.raises(NotFound):
+        service.get_instance(deployed, ardennes.reference, prefet_23)
+    assert service.get_instance(deployed, creuse.reference, mairie).reference == creuse.reference
+    with pytest.raises(Forbidden):
+        service.complete(deployed, mairie, service.list_tasks(deployed, prefet_23)[0]["id"], {})
+
+
+def test_claim_release_and_assignee_guard(deployed):
+    started = service.start(deployed, "approbation", **CREUSE)
+    [task] = tasks_of(deployed, service.Viewer.command_line(), started.reference)
+    service.complete(deployed, service.Viewer.command_line(), task["id"], {"montant": 50000})
+    alice = service.Viewer("alice", (service.Grant("prefet", "23"),))
+    bruno = service.Viewer("bruno", (service.Grant("prefet", "23"),))
+    [task] = service.list_tasks(deployed, alice)
+
+    service.claim(deployed, alice, task["id"])
+    assert service.list_tasks(deployed, bruno)[0]["assignee"] == "alice"
+    with pytest.raises(Conflict, match="alice"):
+        service.claim(deployed, bruno, task["id"])
+    with pytest.raises(Conflict, match="alice"):
+        service.complete(deployed, bruno, task["id"], {"avis": "favorable"})
+    with pytest.raises(Forbidden):
+        service.release(deployed, bruno, task["id"])
+    service.release(deployed, alice, task["id"])
+    service.claim(deployed, bruno, task["id"])
+    service.complete(deployed, bruno, task["id"], {"avis": "favorable"})
+    history = service.get_instance(deployed, started.reference, bruno).history
+    assert [e["kind"] for e in history if e["kind"].startswith("tache_")][-4:] == [
+        "tache_prise", "tache_liberee", "tache_prise", "tache_terminee",
+    ]  # fmt: skip
+
+
+def test_timer_rows_follow_waiting_events(deployed, operator, clock):
+    started = service.start(
+        deployed, "relance", data={"date_limite": "2026-04-01", "referent": "marie"}, **CREUSE
+    )
+    details = service.get_instance(deployed, started.reference, operator)
+    [task] = details.tasks
+    assert task["assignee"] == "marie"
+    # The due date is the data's date limit, midnight Paris time.
+    assert task["due_at"] == datetime(2026, 3, 31, 22, 0, tzinfo=timezone.utc)
+    timers = {t["bpmn_id"]: t for t in details.timers}
+    assert timers["rappel"]["due_at"] == clock.now() + timedelta(days=7)
+    assert timers["rappel"]["kind"] == "duree"
+    assert timers["delai_depasse"]["due_at"] == datetime(2026, 3, 31, 22, 0, tzinfo=timezone.utc)
+
+    service.complete(deployed, operator, task["id"], {"reponse": "pièces jointes"})
+    details = service.get_instance(deployed, started.reference, operator)
+    assert (details.status, details.outcome, details.timers) == ("terminee", "repondu", [])
+    with deployed.db.connect() as connection:
+        statuses = dict(connection.execute(select(Timer.bpmn_id, Timer.status)).all())
+    assert statuses == {"rappel": "annulee", "delai_depasse": "annulee"}
+
+
+def test_script_error_fails_the_step_and_keeps_the_instance(deployed, operator):
+    started = service.start(deployed, "approbation", **CREUSE)
+    [task] = tasks_of(deployed, operator, started.reference)
+    before = stored(deployed, started.reference)
+    from engine.errors import ScriptError
+
+    with pytest.raises(ScriptError, match="montant"):
+        service.complete(deployed, operator, task["id"], {"autre": 1})  # the condition needs `montant`
+    assert stored(deployed, started.reference) == before
+    assert tasks_of(deployed, operator, started.reference) == [task]
