@@ -6,12 +6,12 @@ Plain functions over a `Services` context; every function checks who asks (`View
 
 from .context import Services
 from .deployments import DeployedVersion, deploy, deploy_path, latest_version, latest_versions
-from .instances import InstanceDetails, StartedInstance, get_instance, start
+from .instances import InstanceDetails, StartedInstance, advance, get_instance, start
 from .tasks import TaskFilter, claim, complete, list_tasks, release
 from .viewer import Grant, Viewer
 
 __all__ = [
     "DeployedVersion", "Grant", "InstanceDetails", "Services", "StartedInstance", "TaskFilter",
-    "Viewer", "claim", "complete", "deploy", "deploy_path", "get_instance", "latest_version",
+    "Viewer", "advance", "claim", "complete", "deploy", "deploy_path", "get_instance", "latest_version",
     "latest_versions", "list_tasks", "release", "start",
 ]  # fmt: skip

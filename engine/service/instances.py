@@ -167,3 +167,24 @@ def _task_dict(task: Any, reference: str) -> dict[str, Any]:
         "created_at": task.created_at,
     }  # fmt: skip
 
+
+
+def advance(services: Services, reference: str, actor: str | None = None) -> str:
+    """Let the instance see the current time: fire its due timers and run what follows.
+
+    The scheduler calls this for each due timer row; returns the instance status.
+    """
+    with services.db.connect() as connection:
+        instance = steps.load(connection, reference=reference)
+    workflow = steps.open_workflow(services, instance)
+    before = snapshot.take(workflow)
+    try:
+        log = services.runner.advance(workflow)
+    except ProcessIncident as error:
+        mark_incident(services, instance, error, actor)
+        raise
+    if not log.events and snapshot.take(workflow) == before:
+        return instance.status
+    with services.db.begin() as connection:
+        steps.commit(services, connection, instance, workflow, before, log, actor=actor, now=services.clock.now())
+    return steps.COMPLETED if workflow.is_completed() else steps.RUNNING

@@ -228,3 +228,48 @@ def test_script_error_fails_the_step_and_keeps_the_instance(deployed, operator):
         service.complete(deployed, operator, task["id"], {"autre": 1})  # the condition needs `montant`
     assert stored(deployed, started.reference) == before
     assert tasks_of(deployed, operator, started.reference) == [task]
+
+
+def test_timers_fire_when_the_injected_clock_passes_them(deployed, operator, clock):
+    started = service.start(
+        deployed, "relance", data={"date_limite": "2026-04-01", "referent": "marie"}, **CREUSE
+    )
+    clock.advance(days=6, hours=23)
+    assert service.advance(deployed, started.reference) == "en_cours"
+    details = service.get_instance(deployed, started.reference, operator)
+    assert "relances" not in details.data and len(details.timers) == 2
+
+    clock.advance(hours=2)
+    service.advance(deployed, started.reference)
+    details = service.get_instance(deployed, started.reference, operator)
+    assert details.data["relances"] == 1, "the non-interrupting reminder ran"
+    assert [t["bpmn_id"] for t in details.tasks] == ["repondre"], "and the task stays open"
+    assert [t["bpmn_id"] for t in details.timers] == ["delai_depasse"]
+    assert "minuterie" in [e["kind"] for e in details.history]
+
+    clock.set("2026-04-01T00:00:00+02:00")
+    assert service.advance(deployed, started.reference) == "terminee"
+    details = service.get_instance(deployed, started.reference, operator)
+    assert (details.outcome, details.tasks, details.timers) == ("sans_suite", [], [])
+    with deployed.db.connect() as connection:
+        statuses = dict(connection.execute(select(Timer.bpmn_id, Timer.status)).all())
+    assert statuses == {"rappel": "declenchee", "delai_depasse": "declenchee"}
+
+
+def test_runaway_script_is_stopped_and_the_instance_kept(database_url, clock, operator, tmp_path):
+    from engine.config import Settings
+    from engine.errors import SandboxViolation
+    from tests.conftest import FIXTURES
+
+    services = service.Services.create(Settings(database_url=database_url, script_time_limit=0.3), clock=clock)
+    content = (FIXTURES / "relance.bpmn").read_text(encoding="utf-8")
+    path = tmp_path / "relance.bpmn"
+    path.write_text(content.replace("<bpmn:script>relances = 1</bpmn:script>", "<bpmn:script>while True:\n  relances = 1</bpmn:script>"), encoding="utf-8")
+    service.deploy_path(services, path)
+    started = service.start(services, "relance", data={"date_limite": "2026-04-01", "referent": "m"}, **CREUSE)
+    before = stored(services, started.reference)
+    clock.advance(days=8)
+    with pytest.raises(SandboxViolation, match="durée maximale"):
+        service.advance(services, started.reference)
+    assert stored(services, started.reference) == before
+    services.close()

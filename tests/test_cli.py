@@ -1,0 +1,98 @@
+"""The `anct` command, from a clean database to a completed instance."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import main
+from tests.conftest import FIXTURES
+
+
+@pytest.fixture
+def anct(database_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0):
+        result = runner.invoke(main, list(args), catch_exceptions=False)
+        assert result.exit_code == code, result.output + result.stderr
+        return result
+
+    return run
+
+
+def test_from_clean_database_to_completed_instance(anct):
+    deployed = anct("deploy", str(FIXTURES / "approbation.bpmn"))
+    assert deployed.stdout.strip() == "approbation  version 1  nouvelle version"
+    assert anct("deploy", str(FIXTURES / "approbation.bpmn")).stdout.strip() == "approbation  version 1  inchangé"
+
+    started = anct("start", "approbation", "--territory", "23", "--siren", "212300016", "--data", '{"objet": "Voirie"}')
+    reference = started.stdout.strip().splitlines()[-1]
+    assert reference == "APP-23-2026-00001" or reference.startswith("APP-23-")
+
+    [task] = json.loads(anct("tasks", "--json").stdout)
+    assert {k: task[k] for k in ("instance", "bpmn_id", "name", "role", "territory", "assignee")} == {
+        "instance": reference, "bpmn_id": "saisir_demande", "name": "Saisir la demande",
+        "role": "collectivite", "territory": "23", "assignee": None,
+    }  # fmt: skip
+    assert task["id"] and task["due_at"]
+    anct("complete", task["id"], "--data", '{"montant": 50000}', "--user", "alice")
+
+    [task] = json.loads(anct("tasks", "--role", "prefet", "--territory", "23", "--json").stdout)
+    assert json.loads(anct("tasks", "--role", "prefet", "--territory", "08", "--json").stdout) == []
+    assert "donner_avis" in anct("tasks").stdout
+    anct("complete", task["id"], "--data", '{"avis": "favorable"}', "--user", "bruno")
+
+    shown = json.loads(anct("show", reference, "--json").stdout)
+    assert (shown["status"], shown["outcome"], shown["tasks"]) == ("terminee", "acceptee", [])
+    assert shown["data"]["avis"] == "favorable"
+    assert [e["actor"] for e in shown["history"] if e["kind"] == "tache_terminee"] == ["alice", "bruno"]
+    text = anct("show", reference).stdout
+    assert "Statut : terminee, issue : acceptee" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["start", "inconnue", "--territory", "23", "--siren", "212300016"], 3, "Procédure inconnue"),
+        (["start", "approbation", "--territory", "99", "--siren", "212300016"], 1, "département inconnu"),
+        (["start", "approbation", "--territory", "23", "--siren", "212300017"], 1, "SIREN invalide"),
+        (["start", "approbation", "--territory", "23", "--siren", "212300016", "--data", "{oups"], 1, "JSON valide"),
+        (["complete", "pas-une-tache", "--data", "{}"], 3, "Tâche introuvable"),
+        (["show", "APP-23-2026-99999"], 3, "Dossier introuvable"),
+    ],
+)
+def test_errors_are_one_french_line_without_traceback(anct, args, code, message):
+    anct("deploy", str(FIXTURES / "approbation.bpmn"))
+    result = anct(*args, code=code)
+    assert result.stderr.count("\n") == 1 and message in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+
+
+def test_invalid_bpmn_names_file_and_line(anct, tmp_path):
+    bad = tmp_path / "casse.bpmn"
+    bad.write_text('<?xml version="1.0"?>\n<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">\n<oups>\n</bpmn:definitions>\n')
+    result = anct("deploy", str(bad), code=1)
+    assert result.stderr.startswith("Erreur : casse.bpmn:4 : XML mal formé")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_console_script_is_installed(database_url, tmp_path):
+    """The real `anct` executable, as other tools script it."""
+    executable = Path(sys.executable).with_name("anct")
+    env = {**os.environ, "DATABASE_URL": database_url}
+    result = subprocess.run([str(executable), "deploy", str(FIXTURES)], capture_output=True, text=True, env=env, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "signatures  version 1  nouvelle version" in result.stdout
+    result = subprocess.run(
+        [str(executable), "start", "signatures", "--territory", "23", "--siren", "212300016"],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0 and result.stdout.strip().splitlines()[-1].startswith("SIG-23-")
