@@ -62,9 +62,11 @@ def parse_data(text: str | None) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        fail(f"--data n'est pas du JSON valide (ligne {exc.lineno}, colonne {exc.colno} : {exc.msg}).")
+        fail(
+            f"--data n'est pas du JSON valide (ligne {exc.lineno}, colonne {exc.colno} : {exc.msg})."
+        )
     if not isinstance(value, dict):
-        fail('--data doit être un objet JSON, par exemple \'{"montant": 1000}\'.')
+        fail("--data doit être un objet JSON, par exemple '{\"montant\": 1000}'.")
     return value
 
 
@@ -94,21 +96,30 @@ def deploy(path: Path, actor: str) -> None:
 def start(process_id: str, territory: str, siren: str, data_text: str | None, actor: str) -> None:
     """Démarrer un dossier ; affiche sa référence sur la dernière ligne."""
     started = service.start(
-        services(), process_id, territory=territory, siren=siren, data=parse_data(data_text), actor=actor
+        services(),
+        process_id,
+        territory=territory,
+        siren=siren,
+        data=parse_data(data_text),
+        actor=actor,
     )
     click.echo(f"Dossier créé ({process_id}, version {started.version}, {started.status}) :")
     click.echo(started.reference)
 
 
 @main.command()
-@click.option("--role", help="Code de rôle (collectivite, prefet, equipe_nationale, comite, expert).")
+@click.option(
+    "--role", help="Code de rôle (collectivite, prefet, equipe_nationale, comite, expert)."
+)
 @click.option("--territory", help="Code du département.")
 @click.option("--process", "process_id", help="Identifiant de procédure.")
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
 @friendly_errors
 def tasks(role: str | None, territory: str | None, process_id: str | None, as_json: bool) -> None:
     """Lister les tâches humaines ouvertes."""
-    filters = service.TaskFilter(role=role, territory=territory, process_id=process_id, limit=10_000)
+    filters = service.TaskFilter(
+        role=role, territory=territory, process_id=process_id, limit=10_000
+    )
     found = service.list_tasks(services(), service.Viewer.command_line(), filters)
     if as_json:
         print_json(found)
@@ -117,7 +128,19 @@ def tasks(role: str | None, territory: str | None, process_id: str | None, as_js
         click.echo("Aucune tâche ouverte.")
         return
     table(
-        [[t["id"], t["instance"], t["bpmn_id"], t["name"], t["role"], t["territory"], when(t["due_at"]), t["assignee"] or "—"] for t in found],
+        [
+            [
+                t["id"],
+                t["instance"],
+                t["bpmn_id"],
+                t["name"],
+                t["role"],
+                t["territory"],
+                when(t["due_at"]),
+                t["assignee"] or "—",
+            ]
+            for t in found
+        ],
         ["TÂCHE", "DOSSIER", "ÉLÉMENT", "NOM", "RÔLE", "DÉP.", "ÉCHÉANCE", "ASSIGNÉE À"],
     )
 
@@ -125,11 +148,15 @@ def tasks(role: str | None, territory: str | None, process_id: str | None, as_js
 @main.command()
 @click.argument("task_id")
 @click.option("--data", "data_text", help="Données saisies, en JSON.")
-@click.option("--user", "login", default="cli", help="Identifiant de la personne qui termine la tâche.")
+@click.option(
+    "--user", "login", default="cli", help="Identifiant de la personne qui termine la tâche."
+)
 @friendly_errors
 def complete(task_id: str, data_text: str | None, login: str) -> None:
     """Terminer une tâche humaine avec des données."""
-    reference = service.complete(services(), service.Viewer.command_line(login), task_id, parse_data(data_text))
+    reference = service.complete(
+        services(), service.Viewer.command_line(login), task_id, parse_data(data_text)
+    )
     click.echo(f"Tâche terminée ; dossier {reference}")
 
 
@@ -155,20 +182,26 @@ def show(reference: str, as_json: bool) -> None:
         return
     click.echo(f"{details.reference} — {details.process_name} (version {details.version})")
     click.echo(f"Territoire {details.territory}, SIREN {details.siren}")
-    click.echo(f"Statut : {details.status}" + (f", issue : {details.outcome}" if details.outcome else ""))
+    click.echo(
+        f"Statut : {details.status}" + (f", issue : {details.outcome}" if details.outcome else "")
+    )
     if details.incident:
         click.echo(f"Incident : {details.incident}")
     click.echo("Données :")
     click.echo(json.dumps(details.data, ensure_ascii=False, indent=2))
     click.echo("Tâches ouvertes :" if details.tasks else "Aucune tâche ouverte.")
     for task in details.tasks:
-        click.echo(f"  {task['id']}  {task['name']} [{task['role']}]  échéance {when(task['due_at'])}")
+        click.echo(
+            f"  {task['id']}  {task['name']} [{task['role']}]  échéance {when(task['due_at'])}"
+        )
     for timer in details.timers:
         click.echo(f"  minuterie {timer['name']} : {when(timer['due_at'])}")
     click.echo("Historique :")
     for event in details.history:
         who = event["actor"] or "moteur"
-        click.echo(f"  {when(event['at'])}  {who}  {event['kind']}  {event['label'] or ''}".rstrip())
+        click.echo(
+            f"  {when(event['at'])}  {who}  {event['kind']}  {event['label'] or ''}".rstrip()
+        )
 
 
 @main.group()
@@ -187,7 +220,12 @@ def upgrade() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--deploy/--no-deploy", "deploy_processes", default=True, help="Déployer processes/ au démarrage.")
+@click.option(
+    "--deploy/--no-deploy",
+    "deploy_processes",
+    default=True,
+    help="Déployer processes/ au démarrage.",
+)
 @friendly_errors
 def serve(host: str, port: int, deploy_processes: bool) -> None:
     """Servir l'application web (base mise à jour et procédures déployées au démarrage)."""

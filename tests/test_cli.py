@@ -31,9 +31,21 @@ def anct(database_url, monkeypatch):
 def test_from_clean_database_to_completed_instance(anct):
     deployed = anct("deploy", str(FIXTURES / "approbation.bpmn"))
     assert deployed.stdout.strip() == "approbation  version 1  nouvelle version"
-    assert anct("deploy", str(FIXTURES / "approbation.bpmn")).stdout.strip() == "approbation  version 1  inchangé"
+    assert (
+        anct("deploy", str(FIXTURES / "approbation.bpmn")).stdout.strip()
+        == "approbation  version 1  inchangé"
+    )
 
-    started = anct("start", "approbation", "--territory", "23", "--siren", "212300016", "--data", '{"objet": "Voirie"}')
+    started = anct(
+        "start",
+        "approbation",
+        "--territory",
+        "23",
+        "--siren",
+        "212300016",
+        "--data",
+        '{"objet": "Voirie"}',
+    )
     reference = started.stdout.strip().splitlines()[-1]
     assert reference == "APP-23-2026-00001" or reference.startswith("APP-23-")
 
@@ -53,7 +65,10 @@ def test_from_clean_database_to_completed_instance(anct):
     shown = json.loads(anct("show", reference, "--json").stdout)
     assert (shown["status"], shown["outcome"], shown["tasks"]) == ("terminee", "acceptee", [])
     assert shown["data"]["avis"] == "favorable"
-    assert [e["actor"] for e in shown["history"] if e["kind"] == "tache_terminee"] == ["alice", "bruno"]
+    assert [e["actor"] for e in shown["history"] if e["kind"] == "tache_terminee"] == [
+        "alice",
+        "bruno",
+    ]
     text = anct("show", reference).stdout
     assert "Statut : terminee, issue : acceptee" in text
 
@@ -61,10 +76,35 @@ def test_from_clean_database_to_completed_instance(anct):
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["start", "inconnue", "--territory", "23", "--siren", "212300016"], 3, "Procédure inconnue"),
-        (["start", "approbation", "--territory", "99", "--siren", "212300016"], 1, "département inconnu"),
-        (["start", "approbation", "--territory", "23", "--siren", "212300017"], 1, "SIREN invalide"),
-        (["start", "approbation", "--territory", "23", "--siren", "212300016", "--data", "{oups"], 1, "JSON valide"),
+        (
+            ["start", "inconnue", "--territory", "23", "--siren", "212300016"],
+            3,
+            "Procédure inconnue",
+        ),
+        (
+            ["start", "approbation", "--territory", "99", "--siren", "212300016"],
+            1,
+            "département inconnu",
+        ),
+        (
+            ["start", "approbation", "--territory", "23", "--siren", "212300017"],
+            1,
+            "SIREN invalide",
+        ),
+        (
+            [
+                "start",
+                "approbation",
+                "--territory",
+                "23",
+                "--siren",
+                "212300016",
+                "--data",
+                "{oups",
+            ],
+            1,
+            "JSON valide",
+        ),
         (["complete", "pas-une-tache", "--data", "{}"], 3, "Tâche introuvable"),
         (["show", "APP-23-2026-99999"], 3, "Dossier introuvable"),
     ],
@@ -78,7 +118,9 @@ def test_errors_are_one_french_line_without_traceback(anct, args, code, message)
 
 def test_invalid_bpmn_names_file_and_line(anct, tmp_path):
     bad = tmp_path / "casse.bpmn"
-    bad.write_text('<?xml version="1.0"?>\n<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">\n<oups>\n</bpmn:definitions>\n')
+    bad.write_text(
+        '<?xml version="1.0"?>\n<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">\n<oups>\n</bpmn:definitions>\n'
+    )
     result = anct("deploy", str(bad), code=1)
     assert result.stderr.startswith("Erreur : casse.bpmn:4 : XML mal formé")
 
@@ -88,7 +130,13 @@ def test_console_script_is_installed(database_url, tmp_path):
     """The real `anct` executable, as other tools script it."""
     executable = Path(sys.executable).with_name("anct")
     env = {**os.environ, "DATABASE_URL": database_url}
-    result = subprocess.run([str(executable), "deploy", str(FIXTURES)], capture_output=True, text=True, env=env, check=False)
+    result = subprocess.run(
+        [str(executable), "deploy", str(FIXTURES)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "signatures  version 1  nouvelle version" in result.stdout
     result = subprocess.run(

@@ -42,13 +42,17 @@ def read_sources(path: Path) -> dict[str, bytes]:
     path = Path(path)
     if path.is_file():
         if path.suffix.lower() not in SUFFIXES:
-            raise InvalidDefinition([DefinitionProblem(path.name, "seuls les fichiers .bpmn et .dmn sont déployables")])
+            raise InvalidDefinition(
+                [DefinitionProblem(path.name, "seuls les fichiers .bpmn et .dmn sont déployables")]
+            )
         return {path.name: path.read_bytes()}
     if not path.is_dir():
         raise InvalidDefinition([DefinitionProblem(str(path), "fichier ou dossier introuvable")])
     found = sorted(p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file())
     if not found:
-        raise InvalidDefinition([DefinitionProblem(str(path), "aucun fichier .bpmn ou .dmn dans ce dossier")])
+        raise InvalidDefinition(
+            [DefinitionProblem(str(path), "aucun fichier .bpmn ou .dmn dans ce dossier")]
+        )
     return {p.relative_to(path).as_posix(): p.read_bytes() for p in found}
 
 
@@ -122,7 +126,13 @@ def _index(documents: list[_Document], problems: list[DefinitionProblem]) -> tup
             for process in executable_processes(doc.root):
                 ident = process.get("id")
                 if ident in process_files:
-                    problems.append(DefinitionProblem(doc.name, f"processus « {ident} » défini deux fois (aussi dans {process_files[ident][0]})", process.sourceline))
+                    problems.append(
+                        DefinitionProblem(
+                            doc.name,
+                            f"processus « {ident} » défini deux fois (aussi dans {process_files[ident][0]})",
+                            process.sourceline,
+                        )
+                    )
                 process_files[ident] = (doc.name, process)
         else:
             decisions = [e for e in doc.root.iter() if local(e) == "decision"]
@@ -143,7 +153,9 @@ def _called(root: etree._Element) -> tuple[list[etree._Element], list[tuple[etre
     return calls, decisions
 
 
-def _missing_references(documents: list[_Document], process_files: dict, decision_files: dict) -> list[DefinitionProblem]:
+def _missing_references(
+    documents: list[_Document], process_files: dict, decision_files: dict
+) -> list[DefinitionProblem]:
     problems = []
     for doc in documents:
         if not doc.is_bpmn:
@@ -152,14 +164,30 @@ def _missing_references(documents: list[_Document], process_files: dict, decisio
         for call in calls:
             called = call.get("calledElement")
             if called and called not in process_files:
-                problems.append(DefinitionProblem(doc.name, f"processus appelé introuvable : « {called} »", call.sourceline, label(call)))
+                problems.append(
+                    DefinitionProblem(
+                        doc.name,
+                        f"processus appelé introuvable : « {called} »",
+                        call.sourceline,
+                        label(call),
+                    )
+                )
         for task, decision in decisions:
             if decision not in decision_files:
-                problems.append(DefinitionProblem(doc.name, f"table de décision introuvable : « {decision} »", task.sourceline, label(task)))
+                problems.append(
+                    DefinitionProblem(
+                        doc.name,
+                        f"table de décision introuvable : « {decision} »",
+                        task.sourceline,
+                        label(task),
+                    )
+                )
     return problems
 
 
-def _closure(start: _Document, by_name: dict, process_files: dict, decision_files: dict) -> set[str]:
+def _closure(
+    start: _Document, by_name: dict, process_files: dict, decision_files: dict
+) -> set[str]:
     needed, pending = set(), [start.name]
     while pending:
         name = pending.pop()
@@ -177,7 +205,9 @@ _SPEC_CACHE_SIZE = 128
 _SPEC_LOCK = threading.Lock()
 
 
-def build_specs(files: Mapping[str, str], process_id: str, digest: str | None = None) -> tuple[BpmnProcessSpec, dict[str, Any]]:
+def build_specs(
+    files: Mapping[str, str], process_id: str, digest: str | None = None
+) -> tuple[BpmnProcessSpec, dict[str, Any]]:
     """The parsed specs of a bundle; cached, since specs are immutable once deployed."""
     key = (digest or content_hash(files), process_id)
     with _SPEC_LOCK:
@@ -212,11 +242,26 @@ def _parse(files: Mapping[str, str], process_id: str) -> tuple[BpmnProcessSpec, 
         file_name = exc.file_name or current or next(iter(files))
         line = exc.line_number or _line_of(roots.get(file_name), exc.id)
         message = str(exc).split("\n", 1)[0]
-        raise InvalidDefinition([DefinitionProblem(file_name, f"définition refusée par le moteur : {message}", line or None, exc.id or None)]) from None
+        raise InvalidDefinition(
+            [
+                DefinitionProblem(
+                    file_name,
+                    f"définition refusée par le moteur : {message}",
+                    line or None,
+                    exc.id or None,
+                )
+            ]
+        ) from None
     except InvalidDefinition:
         raise
     except Exception as exc:
-        raise InvalidDefinition([DefinitionProblem(current or next(iter(files)), f"définition refusée par le moteur : {exc}")]) from None
+        raise InvalidDefinition(
+            [
+                DefinitionProblem(
+                    current or next(iter(files)), f"définition refusée par le moteur : {exc}"
+                )
+            ]
+        ) from None
 
 
 def _line_of(root: etree._Element | None, ident: str | None) -> int | None:

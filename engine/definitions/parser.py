@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.specs.defaults import (
@@ -50,7 +50,7 @@ class IntermediateThrowEventParser(_ClockTimers, SpiffIntermediateThrowEventPars
 
 
 class AnctBpmnParser(SpiffBpmnParser):
-    OVERRIDE_PARSER_CLASSES = {
+    OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, tuple[type, type]]] = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("startEvent"): (StartEventParser, StartEvent),
         full_tag("boundaryEvent"): (BoundaryEventParser, BoundaryEvent),

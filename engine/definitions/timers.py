@@ -8,7 +8,7 @@ data, a `datetime`, a `date` (midnight, Paris time) or a `timedelta`. Naive time
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,12 +38,14 @@ def to_moment(value: Any) -> datetime:
         try:
             moment = datetime.fromisoformat(value.strip())
         except ValueError:
-            raise ScriptError(f"Date de minuterie invalide : « {value} » (attendu : AAAA-MM-JJ[THH:MM]).") from None
+            raise ScriptError(
+                f"Date de minuterie invalide : « {value} » (attendu : AAAA-MM-JJ[THH:MM])."
+            ) from None
     else:
         raise ScriptError(f"Date de minuterie invalide : {value!r}.")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=PARIS)
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def duration_after(value: Any, start: datetime) -> datetime:
@@ -53,7 +55,9 @@ def duration_after(value: Any, start: datetime) -> datetime:
         parsed = TimerEventDefinition.parse_iso_duration(str(value))
         return start + TimerEventDefinition.get_timedelta_from_start(parsed, start)
     except Exception:
-        raise ScriptError(f"Durée de minuterie invalide : « {value} » (attendu par exemple « P15D »).") from None
+        raise ScriptError(
+            f"Durée de minuterie invalide : « {value} » (attendu par exemple « P15D »)."
+        ) from None
 
 
 def _cycle(value: Any, now: datetime) -> tuple[int, datetime, float]:
@@ -61,7 +65,9 @@ def _cycle(value: Any, now: datetime) -> tuple[int, datetime, float]:
     text = str(value).strip().upper()
     parts = text.replace("--", "/").split("/")
     if not parts[0].startswith("R") or len(parts) not in (2, 3):
-        raise ScriptError(f"Cycle de minuterie invalide : « {value} » (attendu par exemple « R4/P3M »).")
+        raise ScriptError(
+            f"Cycle de minuterie invalide : « {value} » (attendu par exemple « R4/P3M »)."
+        )
     try:
         cycles = int(parts[0][1:]) if parts[0][1:] else -1
     except ValueError:
@@ -116,7 +122,9 @@ class ClockCycleTimerEventDefinition(CycleTimerEventDefinition):
         if event_value["cycles"] != 0:
             next_event = datetime.fromisoformat(event_value["next"])
             if next_event <= now:
-                event_value["next"] = (next_event + timedelta(seconds=event_value["duration"])).isoformat()
+                event_value["next"] = (
+                    next_event + timedelta(seconds=event_value["duration"])
+                ).isoformat()
                 event_value["cycles"] -= 1
                 ready = True
         else:

@@ -89,11 +89,13 @@ class _Checker:
 
     def run(self) -> list[DefinitionProblem]:
         if local(self.root) != "definitions" or etree.QName(self.root).namespace != BPMN_NS:
-            self.problem(None, "ce n'est pas un fichier BPMN 2.0 (élément racine bpmn:definitions attendu)")
+            self.problem(
+                None, "ce n'est pas un fichier BPMN 2.0 (élément racine bpmn:definitions attendu)"
+            )
             return self.problems
         processes = self.root.findall("bpmn:process", NS)
         if not any(p.get("isExecutable") == "true" for p in processes):
-            self.problem(None, "aucun processus exécutable (isExecutable=\"true\") dans ce fichier")
+            self.problem(None, 'aucun processus exécutable (isExecutable="true") dans ce fichier')
         for element in self.root.iter(f"{{{BPMN_NS}}}*"):
             self._check_element(element)
         for process in processes:
@@ -105,7 +107,11 @@ class _Checker:
         if name in REFUSED:
             target = element.getparent() if name.endswith("EventDefinition") else element
             self.problem(target, f"construction non exécutable : {REFUSED[name]}")
-        elif element.getparent() is not None and self._inside_process(element) and name not in SUPPORTED:
+        elif (
+            element.getparent() is not None
+            and self._inside_process(element)
+            and name not in SUPPORTED
+        ):
             self.problem(element, f"élément BPMN « {name} » non pris en charge par le moteur")
 
     @staticmethod
@@ -123,7 +129,9 @@ class _Checker:
             for end in ("sourceRef", "targetRef"):
                 ref = flow.get(end)
                 if ref not in nodes:
-                    self.problem(flow, f"le flux référence un élément inexistant : « {ref} » ({end})")
+                    self.problem(
+                        flow, f"le flux référence un élément inexistant : « {ref} » ({end})"
+                    )
             outgoing.setdefault(flow.get("sourceRef", ""), []).append(flow)
             condition = flow.find("bpmn:conditionExpression", NS)
             if condition is not None:
@@ -132,7 +140,9 @@ class _Checker:
         for ident, node in nodes.items():
             kind = local(node)
             if kind in _HUMAN_TASKS:
-                self._check_human_task(node, lanes.get(ident), bool(lanes) or local(scope) == "process")
+                self._check_human_task(
+                    node, lanes.get(ident), bool(lanes) or local(scope) == "process"
+                )
             elif kind == "scriptTask":
                 script = node.find("bpmn:script", NS)
                 if script is None or not (script.text or "").strip():
@@ -140,13 +150,22 @@ class _Checker:
                 else:
                     self._compile(node, script.text, "exec", "script")
             elif kind == "boundaryEvent" and node.get("attachedToRef") not in nodes:
-                self.problem(node, f"événement attaché à un élément inexistant : « {node.get('attachedToRef')} »")
+                self.problem(
+                    node,
+                    f"événement attaché à un élément inexistant : « {node.get('attachedToRef')} »",
+                )
             elif kind == "exclusiveGateway":
                 self._check_exclusive(node, outgoing.get(ident, []))
             elif kind == "callActivity" and not node.get("calledElement"):
                 self.problem(node, "activité d'appel sans processus appelé (calledElement)")
-            elif kind == "businessRuleTask" and node.find(".//spiffworkflow:calledDecisionId", NS) is None:
-                self.problem(node, "tâche de règle métier sans table de décision (spiffworkflow:calledDecisionId)")
+            elif (
+                kind == "businessRuleTask"
+                and node.find(".//spiffworkflow:calledDecisionId", NS) is None
+            ):
+                self.problem(
+                    node,
+                    "tâche de règle métier sans table de décision (spiffworkflow:calledDecisionId)",
+                )
             elif kind == "subProcess":
                 self._check_scope(node)
             if kind in ("startEvent", "intermediateCatchEvent", "boundaryEvent"):
@@ -168,15 +187,22 @@ class _Checker:
                 return ancestor
         return None
 
-    def _check_human_task(self, node: etree._Element, lane: etree._Element | None, needs_lane: bool) -> None:
+    def _check_human_task(
+        self, node: etree._Element, lane: etree._Element | None, needs_lane: bool
+    ) -> None:
         if lane is None:
             if needs_lane:
-                self.problem(node, "tâche humaine hors de tout couloir : placez-la dans le couloir du rôle qui la traite")
+                self.problem(
+                    node,
+                    "tâche humaine hors de tout couloir : placez-la dans le couloir du rôle qui la traite",
+                )
             return
         role = (lane.get("name") or "").strip()
         if role not in LANE_ROLES:
             allowed = ", ".join(sorted(LANE_ROLES))
-            self.problem(lane, f"le couloir « {role} » n'est pas un code de rôle (attendu : {allowed})")
+            self.problem(
+                lane, f"le couloir « {role} » n'est pas un code de rôle (attendu : {allowed})"
+            )
 
     def _check_exclusive(self, gateway: etree._Element, flows: list[etree._Element]) -> None:
         if len(flows) < 2:
@@ -186,7 +212,10 @@ class _Checker:
             self.problem(gateway, f"flux par défaut inexistant : « {default} »")
         for flow in flows:
             if flow.get("id") != default and flow.find("bpmn:conditionExpression", NS) is None:
-                self.problem(flow, "flux sortant d'une passerelle exclusive sans condition ni flux par défaut")
+                self.problem(
+                    flow,
+                    "flux sortant d'une passerelle exclusive sans condition ni flux par défaut",
+                )
 
     def _check_timer(self, node: etree._Element) -> None:
         timer = node.find("bpmn:timerEventDefinition", NS)
@@ -216,6 +245,7 @@ def executable_processes(root: etree._Element) -> Iterable[etree._Element]:
 
 def process_property(process: etree._Element, name: str) -> str | None:
     found = process.find(
-        f"bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property[@name='{name}']", NS
+        f"bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property[@name='{name}']",
+        NS,
     )
     return found.get("value") if found is not None else None

@@ -38,7 +38,9 @@ def _registry() -> Any:
     for clock_class in CLOCK_TIMERS.values():
         config[clock_class] = TimerConditionalEventDefinitionConverter
     registry = BpmnWorkflowSerializer.configure(config)
-    registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
+    registry.register(
+        date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"])
+    )
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
     return registry
 

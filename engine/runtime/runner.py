@@ -51,7 +51,12 @@ class StepLog:
         elif kind == "evenement":
             return
         self.events.append(
-            {"kind": kind, "task_id": str(task.id), "bpmn_id": spec.bpmn_id, "label": spec.bpmn_name or spec.bpmn_id}
+            {
+                "kind": kind,
+                "task_id": str(task.id),
+                "bpmn_id": spec.bpmn_id,
+                "label": spec.bpmn_name or spec.bpmn_id,
+            }
         )
 
 
@@ -60,7 +65,9 @@ class Runner:
         self.clock = clock
         self.script_engine = SandboxedScriptEngine(clock, time_limit)
 
-    def new_workflow(self, spec: BpmnProcessSpec, subprocess_specs: dict[str, Any], data: dict[str, Any]) -> BpmnWorkflow:
+    def new_workflow(
+        self, spec: BpmnProcessSpec, subprocess_specs: dict[str, Any], data: dict[str, Any]
+    ) -> BpmnWorkflow:
         workflow = BpmnWorkflow(spec, dict(subprocess_specs), script_engine=self.script_engine)
         workflow.task_tree.data.update(data)
         for task in workflow.get_tasks(state=TaskState.READY):
@@ -135,7 +142,10 @@ def check_health(workflow: BpmnWorkflow) -> None:
                 "trop longtemps. Remplacez la boucle par une minuterie cyclique ou un sous-dossier."
             )
         return
-    deepest = max((_depth(t) for t in unfinished if t.has_state(TaskState.READY | TaskState.WAITING)), default=0)
+    deepest = max(
+        (_depth(t) for t in unfinished if t.has_state(TaskState.READY | TaskState.WAITING)),
+        default=0,
+    )
     if deepest > MAX_TREE_DEPTH:
         raise ProcessIncident(
             f"L'historique de l'instance est trop profond ({deepest} niveaux, au plus "
@@ -146,7 +156,8 @@ def check_health(workflow: BpmnWorkflow) -> None:
 def outcome_of(workflow: BpmnWorkflow) -> str | None:
     """The `outcome` property of the end event the top-level process reached (else its id)."""
     ends = [
-        t for t in workflow.tasks.values()
+        t
+        for t in workflow.tasks.values()
         if isinstance(t.task_spec, EndEvent) and t.has_state(TaskState.COMPLETED)
     ]
     if not ends:

@@ -66,7 +66,9 @@ def take(workflow: BpmnWorkflow) -> Snapshot:
     timers = {}
     for task in list(workflow.event_manager.tasks.values()):
         definition = getattr(task.task_spec, "event_definition", None)
-        if not isinstance(definition, TimerEventDefinition) or not task.has_state(TaskState.WAITING):
+        if not isinstance(definition, TimerEventDefinition) or not task.has_state(
+            TaskState.WAITING
+        ):
             continue
         due = next_due(definition.details(task).value)
         if due is None:

@@ -53,8 +53,9 @@ class Services:
             return cached
         with self.db.connect() as connection:
             row = connection.execute(
-                select(ProcessVersion.files, ProcessVersion.process_id, ProcessVersion.content_hash)
-                .where(ProcessVersion.id == version_id)
+                select(
+                    ProcessVersion.files, ProcessVersion.process_id, ProcessVersion.content_hash
+                ).where(ProcessVersion.id == version_id)
             ).one()
         specs = build_specs(row.files, row.process_id, row.content_hash)
         with self._lock:

@@ -27,7 +27,9 @@ def deploy_path(services: Services, path: Path, actor: str | None = None) -> lis
     return deploy(services, read_sources(path), actor)
 
 
-def deploy(services: Services, sources: Mapping[str, bytes], actor: str | None = None) -> list[DeployedVersion]:
+def deploy(
+    services: Services, sources: Mapping[str, bytes], actor: str | None = None
+) -> list[DeployedVersion]:
     """Validate every file first, then record a version per changed process, all in one
     transaction: an invalid file deploys nothing, the same content deploys nothing new."""
     bundles = prepare(sources)
@@ -49,7 +51,9 @@ def _record(connection, bundle: ProcessBundle, now, actor) -> DeployedVersion:  
     if existing is not None:
         return DeployedVersion(bundle.process_id, bundle.name, existing, bundle.content_hash, False)
     latest = connection.execute(
-        select(func.max(ProcessVersion.version)).where(ProcessVersion.process_id == bundle.process_id)
+        select(func.max(ProcessVersion.version)).where(
+            ProcessVersion.process_id == bundle.process_id
+        )
     ).scalar()
     version = (latest or 0) + 1
     connection.execute(
@@ -85,7 +89,11 @@ def latest_versions(services: Services) -> list[ProcessSummary]:
     )
     query = (
         select(ProcessVersion.__table__)
-        .join(newest, (ProcessVersion.process_id == newest.c.process_id) & (ProcessVersion.version == newest.c.version))
+        .join(
+            newest,
+            (ProcessVersion.process_id == newest.c.process_id)
+            & (ProcessVersion.version == newest.c.version),
+        )
         .order_by(ProcessVersion.process_id)
     )
     with services.db.connect() as connection:
@@ -106,5 +114,9 @@ def latest_version(services: Services, process_id: str) -> ProcessSummary:
     with services.db.connect() as connection:
         row = connection.execute(query).first()
     if row is None:
-        raise NotFound(f"Procédure inconnue : « {process_id} » (déployez-la d'abord avec `anct deploy`).")
-    return ProcessSummary(row.process_id, row.name, row.version, row.id, row.reference_prefix, row.deployed_at)
+        raise NotFound(
+            f"Procédure inconnue : « {process_id} » (déployez-la d'abord avec `anct deploy`)."
+        )
+    return ProcessSummary(
+        row.process_id, row.name, row.version, row.id, row.reference_prefix, row.deployed_at
+    )

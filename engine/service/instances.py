@@ -72,20 +72,38 @@ def start(
             instance_id, reference, process_id, version.version_id, departement, siren,
             steps.RUNNING, 0, {}, "{}",
         )  # fmt: skip
-        audit = [{"kind": "dossier_cree", "actor": actor, "label": f"{version.name} (version {version.version})"}]
-        steps.commit(services, connection, loaded, workflow, empty, log, actor=actor, now=now, audit=audit)
+        audit = [
+            {
+                "kind": "dossier_cree",
+                "actor": actor,
+                "label": f"{version.name} (version {version.version})",
+            }
+        ]
+        steps.commit(
+            services, connection, loaded, workflow, empty, log, actor=actor, now=now, audit=audit
+        )
     status = steps.COMPLETED if workflow.is_completed() else steps.RUNNING
     return StartedInstance(instance_id, reference, process_id, version.version, status)
 
 
-def mark_incident(services: Services, instance: steps.LoadedInstance, error: ProcessIncident, actor: str | None) -> None:
+def mark_incident(
+    services: Services, instance: steps.LoadedInstance, error: ProcessIncident, actor: str | None
+) -> None:
     """Record that the instance cannot go further; its stored workflow stays as it was."""
     now = services.clock.now()
     with services.db.begin() as connection:
         updated = connection.execute(
             update(ProcessInstance)
-            .where(ProcessInstance.id == instance.id, ProcessInstance.lock_version == instance.lock_version)
-            .values(status=steps.INCIDENT, incident=error.message, updated_at=now, lock_version=instance.lock_version + 1)
+            .where(
+                ProcessInstance.id == instance.id,
+                ProcessInstance.lock_version == instance.lock_version,
+            )
+            .values(
+                status=steps.INCIDENT,
+                incident=error.message,
+                updated_at=now,
+                lock_version=instance.lock_version + 1,
+            )
         )
         if updated.rowcount == 1:
             connection.execute(
@@ -121,7 +139,11 @@ class InstanceDetails:
 def get_instance(services: Services, reference: str, viewer: Viewer) -> InstanceDetails:
     with services.db.connect() as connection:
         row = connection.execute(
-            select(ProcessInstance.__table__, ProcessVersion.name.label("process_name"), ProcessVersion.version)
+            select(
+                ProcessInstance.__table__,
+                ProcessVersion.name.label("process_name"),
+                ProcessVersion.version,
+            )
             .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
             .where(ProcessInstance.reference == reference.strip().upper())
         ).first()
@@ -129,15 +151,19 @@ def get_instance(services: Services, reference: str, viewer: Viewer) -> Instance
             raise NotFound(f"Dossier introuvable : « {reference} ».")
         instance, name, version = row, row.process_name, row.version
         tasks = connection.execute(
-            select(HumanTask.__table__).where(HumanTask.instance_id == instance.id, HumanTask.status == "ouverte")
+            select(HumanTask.__table__)
+            .where(HumanTask.instance_id == instance.id, HumanTask.status == "ouverte")
             .order_by(HumanTask.created_at)
         ).all()
         timers = connection.execute(
-            select(Timer.__table__).where(Timer.instance_id == instance.id, Timer.status == "en_attente")
+            select(Timer.__table__)
+            .where(Timer.instance_id == instance.id, Timer.status == "en_attente")
             .order_by(Timer.due_at)
         ).all()
         history = connection.execute(
-            select(AuditEvent.__table__).where(AuditEvent.instance_id == instance.id).order_by(AuditEvent.id)
+            select(AuditEvent.__table__)
+            .where(AuditEvent.instance_id == instance.id)
+            .order_by(AuditEvent.id)
         ).all()
     return InstanceDetails(
         id=instance.id, reference=instance.reference, process_id=instance.process_id,
@@ -168,7 +194,6 @@ def _task_dict(task: Any, reference: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-
 def advance(services: Services, reference: str, actor: str | None = None) -> str:
     """Let the instance see the current time: fire its due timers and run what follows.
 
@@ -186,5 +211,14 @@ def advance(services: Services, reference: str, actor: str | None = None) -> str
     if not log.events and snapshot.take(workflow) == before:
         return instance.status
     with services.db.begin() as connection:
-        steps.commit(services, connection, instance, workflow, before, log, actor=actor, now=services.clock.now())
+        steps.commit(
+            services,
+            connection,
+            instance,
+            workflow,
+            before,
+            log,
+            actor=actor,
+            now=services.clock.now(),
+        )
     return steps.COMPLETED if workflow.is_completed() else steps.RUNNING

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, select
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import Connection, select
 
 from ..definitions.timers import duration_after, to_moment
 from ..errors import EngineError, NotFound, ScriptError
@@ -44,7 +44,9 @@ _COLUMNS = (
 )  # fmt: skip
 
 
-def load(connection: Connection, *, instance_id: int | None = None, reference: str | None = None) -> LoadedInstance:
+def load(
+    connection: Connection, *, instance_id: int | None = None, reference: str | None = None
+) -> LoadedInstance:
     query = select(*_COLUMNS)
     if instance_id is not None:
         query = query.where(ProcessInstance.id == instance_id)
@@ -58,7 +60,9 @@ def load(connection: Connection, *, instance_id: int | None = None, reference: s
 
 def open_workflow(services: Services, instance: LoadedInstance) -> BpmnWorkflow:
     spec, subprocess_specs = services.specs(instance.process_version_id)
-    return services.codec.loads(instance.state, spec, subprocess_specs, services.runner.script_engine)
+    return services.codec.loads(
+        instance.state, spec, subprocess_specs, services.runner.script_engine
+    )
 
 
 def commit(
@@ -99,7 +103,9 @@ def commit(
     for timer_id, timer in after.timers.items():
         previous = before.timers.get(timer_id)
         if previous is None:
-            step.new_timers.append(TimerRow(timer.id, timer.bpmn_id, timer.name, timer.kind, timer.due_at))
+            step.new_timers.append(
+                TimerRow(timer.id, timer.bpmn_id, timer.name, timer.kind, timer.due_at)
+            )
         elif previous.due_at != timer.due_at:
             step.moved_timers[timer_id] = timer.due_at
     for timer_id in before.timers:
@@ -121,7 +127,9 @@ def commit(
     return save_step(connection, step)
 
 
-def _task_row(services: Services, workflow: BpmnWorkflow, task: snapshot.OpenTask, now: datetime) -> TaskRow:
+def _task_row(
+    services: Services, workflow: BpmnWorkflow, task: snapshot.OpenTask, now: datetime
+) -> TaskRow:
     properties = task.properties
     due_at = None
     assignee = None
@@ -134,25 +142,32 @@ def _task_row(services: Services, workflow: BpmnWorkflow, task: snapshot.OpenTas
     return TaskRow(task.id, task.bpmn_id, task.name, task.role, task.form_ref, assignee, due_at)
 
 
-def _due(services: Services, spiff_task: Any, expression: str, now: datetime, task: snapshot.OpenTask) -> datetime:
+def _due(
+    services: Services, spiff_task: Any, expression: str, now: datetime, task: snapshot.OpenTask
+) -> datetime:
+    """`due` is an ISO duration ("P15D") from now, or an expression giving a date or duration."""
     text = expression.strip()
-    value: Any
-    if text.upper().startswith("P"):
-        value = text
-    else:
-        value = _evaluate(services, spiff_task, text, task, "due")
-    if isinstance(value, timedelta):
-        return now + value
-    if isinstance(value, str) and value.strip().upper().startswith("P"):
-        return duration_after(value, now)
+    value = (
+        text if text.upper().startswith("P") else _evaluate(services, spiff_task, text, task, "due")
+    )
     try:
+        if isinstance(value, timedelta):
+            return now + value
+        if isinstance(value, str) and value.strip().upper().startswith("P"):
+            return duration_after(value, now)
         return to_moment(value)
     except EngineError as exc:
-        raise ScriptError(f"« {task.name} » ({task.bpmn_id}) : échéance invalide : {exc.message}") from None
+        raise ScriptError(
+            f"« {task.name} » ({task.bpmn_id}) : échéance invalide : {exc.message}"
+        ) from None
 
 
-def _evaluate(services: Services, spiff_task: Any, expression: str, task: snapshot.OpenTask, what: str) -> Any:
+def _evaluate(
+    services: Services, spiff_task: Any, expression: str, task: snapshot.OpenTask, what: str
+) -> Any:
     try:
         return services.runner.script_engine.environment.evaluate(expression, spiff_task.data)
     except EngineError as exc:
-        raise ScriptError(f"« {task.name} » ({task.bpmn_id}) : propriété « {what} » : {exc.message}") from None
+        raise ScriptError(
+            f"« {task.name} » ({task.bpmn_id}) : propriété « {what} » : {exc.message}"
+        ) from None

@@ -29,7 +29,9 @@ class TaskFilter:
     offset: int = 0
 
 
-def list_tasks(services: Services, viewer: Viewer, filters: TaskFilter | None = None) -> list[dict[str, Any]]:
+def list_tasks(
+    services: Services, viewer: Viewer, filters: TaskFilter | None = None
+) -> list[dict[str, Any]]:
     """Open tasks the viewer may act on, oldest due first (tasks without due date last)."""
     filters = filters or TaskFilter()
     query = (
@@ -40,19 +42,25 @@ def list_tasks(services: Services, viewer: Viewer, filters: TaskFilter | None = 
     if filters.role:
         query = query.where(HumanTask.role == filters.role)
     if filters.territory:
-        query = query.where(HumanTask.territory == services.territories.departement(filters.territory).code)
+        query = query.where(
+            HumanTask.territory == services.territories.departement(filters.territory).code
+        )
     if filters.process_id:
         query = query.where(HumanTask.process_id == filters.process_id)
     if filters.assignee:
         query = query.where(HumanTask.assignee == filters.assignee)
-    query = query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
+    query = query.order_by(
+        HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id
+    )
     query = query.limit(filters.limit).offset(filters.offset)
     with services.db.connect() as connection:
         return [_task_dict(row, row.reference) for row in connection.execute(query)]
 
 
 def _open_task(connection: Connection, viewer: Viewer, task_id: str) -> Any:
-    task = connection.execute(select(HumanTask.__table__).where(HumanTask.id == str(task_id).strip())).first()
+    task = connection.execute(
+        select(HumanTask.__table__).where(HumanTask.id == str(task_id).strip())
+    ).first()
     if task is None or not viewer.may_see(task.territory, task.siren):
         raise NotFound(f"Tâche introuvable : « {task_id} ».")
     if task.status != OPEN:
@@ -85,7 +93,9 @@ def claim(services: Services, viewer: Viewer, task_id: str) -> None:
             .values(assignee=viewer.login)
         )
         if taken.rowcount != 1:
-            raise Conflict(f"La tâche « {task.name} » est déjà prise en charge par {task.assignee}.")
+            raise Conflict(
+                f"La tâche « {task.name} » est déjà prise en charge par {task.assignee}."
+            )
         _audit(connection, task, "tache_prise", viewer.login, services.clock.now())
 
 
@@ -98,7 +108,9 @@ def release(services: Services, viewer: Viewer, task_id: str) -> None:
         _audit(connection, task, "tache_liberee", viewer.login, services.clock.now())
 
 
-def complete(services: Services, viewer: Viewer, task_id: str, data: dict[str, Any] | None = None) -> str:
+def complete(
+    services: Services, viewer: Viewer, task_id: str, data: dict[str, Any] | None = None
+) -> str:
     """Complete a task with data and run the engine to the next wait; returns the reference.
 
     Two people completing the same task, or any two steps racing on one instance: the first
@@ -119,7 +131,15 @@ def complete(services: Services, viewer: Viewer, task_id: str, data: dict[str, A
     except ProcessIncident as error:
         mark_incident(services, instance, error, viewer.login)
         raise
-    audit = [{"kind": "tache_terminee", "actor": viewer.login, "task_id": task.id, "bpmn_id": task.bpmn_id, "label": task.name}]
+    audit = [
+        {
+            "kind": "tache_terminee",
+            "actor": viewer.login,
+            "task_id": task.id,
+            "bpmn_id": task.bpmn_id,
+            "label": task.name,
+        }
+    ]
     with services.db.begin() as connection:
         steps.commit(
             services, connection, instance, workflow, before, log,

@@ -13,7 +13,9 @@ MAX_DEPTH = 20
 def check_data(data: Any, what: str = "données") -> dict[str, Any]:
     """Dossier data must be a JSON object whose keys are names a process can read."""
     if not isinstance(data, dict):
-        raise InvalidInput(f"Les {what} doivent être un objet JSON (par exemple {{\"montant\": 1000}}).")
+        raise InvalidInput(
+            f'Les {what} doivent être un objet JSON (par exemple {{"montant": 1000}}).'
+        )
     for key in data:
         if not isinstance(key, str) or not key.isidentifier() or key.startswith("_"):
             raise InvalidInput(

@@ -34,7 +34,9 @@ class Viewer:
         return cls(login=login, operator=True)
 
     def may_act(self, role: str, territory: str, siren: str) -> bool:
-        return self.operator or any(g.role == role and g.covers(territory, siren) for g in self.grants)
+        return self.operator or any(
+            g.role == role and g.covers(territory, siren) for g in self.grants
+        )
 
     def may_see(self, territory: str, siren: str) -> bool:
         return self.operator or any(g.covers(territory, siren) for g in self.grants)
@@ -47,6 +49,8 @@ class Viewer:
         for grant in self.grants:
             clause = HumanTask.role == grant.role
             if grant.scope is not None:
-                clause = and_(clause, or_(HumanTask.territory == grant.scope, HumanTask.siren == grant.scope))
+                clause = and_(
+                    clause, or_(HumanTask.territory == grant.scope, HumanTask.siren == grant.scope)
+                )
             clauses.append(clause)
         return or_(*clauses) if clauses else false()

@@ -3,7 +3,7 @@ written in the same transaction, so that inboxes, timers and history are queries
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
@@ -28,7 +28,6 @@ NAMING = {
 }
 
 
-
 class UTCDateTime(TypeDecorator):
     """Aware UTC datetimes on both databases (SQLite would hand back naive ones)."""
 
@@ -40,12 +39,13 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the store")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 #: SQLite has no 64-bit autoincrement type; BIGINT works on PostgreSQL, INTEGER on SQLite.
 BigId = BigInteger().with_variant(Integer(), "sqlite")

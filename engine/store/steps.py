@@ -65,7 +65,9 @@ class StepWrite:
 
 def next_reference_number(connection: Connection, prefix: str, territory: str, year: int) -> int:
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(ReferenceCounter).values(prefix=prefix, territory=territory, year=year, value=1)
+    statement = dialect.insert(ReferenceCounter).values(
+        prefix=prefix, territory=territory, year=year, value=1
+    )
     statement = statement.on_conflict_do_update(
         index_elements=["prefix", "territory", "year"],
         set_={"value": ReferenceCounter.value + 1},
@@ -84,7 +86,10 @@ def save_step(connection: Connection, step: StepWrite) -> int:
     new_version = step.lock_version + 1
     result = connection.execute(
         update(ProcessInstance)
-        .where(ProcessInstance.id == step.instance_id, ProcessInstance.lock_version == step.lock_version)
+        .where(
+            ProcessInstance.id == step.instance_id,
+            ProcessInstance.lock_version == step.lock_version,
+        )
         .values(
             state=step.state,
             data=step.data,
@@ -97,7 +102,9 @@ def save_step(connection: Connection, step: StepWrite) -> int:
         )
     )
     if result.rowcount != 1:
-        raise Conflict("Le dossier a été modifié par quelqu'un d'autre entre-temps : rechargez-le et recommencez.")
+        raise Conflict(
+            "Le dossier a été modifié par quelqu'un d'autre entre-temps : rechargez-le et recommencez."
+        )
     if step.completed_task:
         done = connection.execute(
             update(HumanTask)
@@ -167,10 +174,14 @@ def _save_timers(connection: Connection, step: StepWrite) -> None:
         )
     for timer_id, due_at in step.moved_timers.items():
         connection.execute(
-            update(Timer).where(Timer.id == timer_id).values(due_at=due_at, status="en_attente", updated_at=step.now)
+            update(Timer)
+            .where(Timer.id == timer_id)
+            .values(due_at=due_at, status="en_attente", updated_at=step.now)
         )
     for ids, status in ((step.fired_timers, "declenchee"), (step.cancelled_timers, "annulee")):
         if ids:
             connection.execute(
-                update(Timer).where(Timer.id.in_(ids)).values(status=status, updated_at=step.now, locked_by=None, locked_until=None)
+                update(Timer)
+                .where(Timer.id.in_(ids))
+                .values(status=status, updated_at=step.now, locked_by=None, locked_until=None)
             )

@@ -49,10 +49,14 @@ def test_many_people_completing_one_task_only_one_wins(pg_services):
     operator = service.Viewer.command_line()
     for _ in range(5):
         started = service.start(pg_services, "approbation", **CREUSE)
-        [task] = [t for t in service.list_tasks(pg_services, operator) if t["instance"] == started.reference]
+        [task] = [
+            t
+            for t in service.list_tasks(pg_services, operator)
+            if t["instance"] == started.reference
+        ]
         contenders = [service.Viewer.command_line(f"agent{i}") for i in range(8)]
         results = race([
-            (lambda v=v, i=i: service.complete(pg_services, v, task["id"], {"montant": 20000 + i}))
+            (lambda v=v, i=i, t=task: service.complete(pg_services, v, t["id"], {"montant": 20000 + i}))
             for i, v in enumerate(contenders)
         ])  # fmt: skip
         winners = [i for i, r in enumerate(results) if r == started.reference]
@@ -70,7 +74,11 @@ def test_two_steps_on_one_instance_never_lose_each_other(pg_services):
     outcomes = Counter()
     for _ in range(10):
         started = service.start(pg_services, "signatures", **CREUSE)
-        tasks = [t for t in service.list_tasks(pg_services, operator) if t["instance"] == started.reference]
+        tasks = [
+            t
+            for t in service.list_tasks(pg_services, operator)
+            if t["instance"] == started.reference
+        ]
         results = race([
             (lambda t=t: service.complete(pg_services, operator, t["id"], {t["bpmn_id"]: True}))
             for t in tasks

@@ -30,7 +30,9 @@ def test_same_content_is_not_a_new_version_and_changed_content_is(services, oper
     assert [(d.version, d.new) for d in again] == [(1, False)]
 
     running = service.start(services, "approbation", territory="23", siren="212300016")
-    path.write_text(APPROBATION.replace("montant &gt; 10000", "montant &gt; 20000"), encoding="utf-8")
+    path.write_text(
+        APPROBATION.replace("montant &gt; 10000", "montant &gt; 20000"), encoding="utf-8"
+    )
     changed = service.deploy_path(services, path)
     assert [(d.version, d.new) for d in changed] == [(2, True)]
     assert service.latest_version(services, "approbation").version == 2
@@ -43,7 +45,9 @@ def test_same_content_is_not_a_new_version_and_changed_content_is(services, oper
     assert [t["bpmn_id"] for t in details.tasks] == ["donner_avis"]
 
     newer = service.start(services, "approbation", territory="23", siren="212300016")
-    task = next(t for t in service.list_tasks(services, operator) if t["instance"] == newer.reference)
+    task = next(
+        t for t in service.list_tasks(services, operator) if t["instance"] == newer.reference
+    )
     service.complete(services, operator, task["id"], {"montant": 15000})
     assert service.get_instance(services, newer.reference, operator).outcome == "acceptee"
 
@@ -97,8 +101,13 @@ BAD_DEFINITIONS = {
         ["aucun processus exécutable"],
     ),
     "service_task": (
-        approbation_with('<bpmn:userTask id="donner_avis" name="Donner un avis">', '<bpmn:serviceTask id="donner_avis" name="Donner un avis">')
-        .replace("</bpmn:userTask>\n    <bpmn:exclusiveGateway id=\"avis_favorable\"", "</bpmn:serviceTask>\n    <bpmn:exclusiveGateway id=\"avis_favorable\""),
+        approbation_with(
+            '<bpmn:userTask id="donner_avis" name="Donner un avis">',
+            '<bpmn:serviceTask id="donner_avis" name="Donner un avis">',
+        ).replace(
+            '</bpmn:userTask>\n    <bpmn:exclusiveGateway id="avis_favorable"',
+            '</bpmn:serviceTask>\n    <bpmn:exclusiveGateway id="avis_favorable"',
+        ),
         ["tâche de service", "donner_avis"],
     ),
     "data_store": (
@@ -128,7 +137,9 @@ BAD_DEFINITIONS = {
         ["condition refusé", "__class__", "f_grand"],
     ),
     "exclusive_flow_without_condition": (
-        approbation_with("<bpmn:conditionExpression>montant &gt; 10000</bpmn:conditionExpression>", ""),
+        approbation_with(
+            "<bpmn:conditionExpression>montant &gt; 10000</bpmn:conditionExpression>", ""
+        ),
         ["sans condition", "f_grand"],
     ),
     "missing_called_process": (
@@ -159,7 +170,9 @@ def test_refused_element_is_located_by_line(services, tmp_path):
         '<bpmn:sendTask id="envoyer" name="Envoyer" />\n    <bpmn:userTask id="donner_avis" name="Donner un avis">',
     )
     error = refused(services, tmp_path, {"mauvais.bpmn": content})
-    expected_line = content.splitlines().index('    <bpmn:sendTask id="envoyer" name="Envoyer" />') + 1
+    expected_line = (
+        content.splitlines().index('    <bpmn:sendTask id="envoyer" name="Envoyer" />') + 1
+    )
     problem = next(p for p in error.problems if "envoyer" in (p.element or ""))
     assert problem.line == expected_line
     assert f"mauvais.bpmn:{expected_line}" in error.message

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -43,7 +43,9 @@ def test_references_follow_procedure_department_year_sequence(deployed):
         ("23", "12345", "SIREN"),
     ],
 )
-def test_invalid_territory_or_siren_is_refused_and_nothing_is_created(deployed, territory, siren, message):
+def test_invalid_territory_or_siren_is_refused_and_nothing_is_created(
+    deployed, territory, siren, message
+):
     with pytest.raises(InvalidInput, match=message):
         service.start(deployed, "approbation", territory=territory, siren=siren)
     with deployed.db.connect() as connection:
@@ -67,18 +69,28 @@ def test_unknown_process_is_not_found(deployed):
 
 
 def test_full_path_with_tasks_due_dates_outcome_and_history(deployed, operator, clock):
-    started = service.start(deployed, "approbation", data={"objet": "Voirie"}, actor="alice", **CREUSE)
+    started = service.start(
+        deployed, "approbation", data={"objet": "Voirie"}, actor="alice", **CREUSE
+    )
     [first] = tasks_of(deployed, operator, started.reference)
-    assert (first["bpmn_id"], first["role"], first["territory"]) == ("saisir_demande", "collectivite", "23")
+    assert (first["bpmn_id"], first["role"], first["territory"]) == (
+        "saisir_demande",
+        "collectivite",
+        "23",
+    )
     assert first["due_at"] == clock.now() + timedelta(days=15)
 
     clock.advance(days=1)
-    service.complete(deployed, service.Viewer.command_line("alice"), first["id"], {"montant": 50000})
+    service.complete(
+        deployed, service.Viewer.command_line("alice"), first["id"], {"montant": 50000}
+    )
     [second] = tasks_of(deployed, operator, started.reference)
     assert (second["bpmn_id"], second["role"]) == ("donner_avis", "prefet")
     assert second["due_at"] == clock.now() + timedelta(days=7)
 
-    service.complete(deployed, service.Viewer.command_line("bob"), second["id"], {"avis": "défavorable"})
+    service.complete(
+        deployed, service.Viewer.command_line("bob"), second["id"], {"avis": "défavorable"}
+    )
     details = service.get_instance(deployed, started.reference, operator)
     assert (details.status, details.outcome) == ("terminee", "refusee")
     assert details.tasks == []
@@ -87,9 +99,11 @@ def test_full_path_with_tasks_due_dates_outcome_and_history(deployed, operator, 
     assert kinds[0] == ("dossier_cree", "alice")
     assert ("tache_terminee", "alice") in kinds and ("tache_terminee", "bob") in kinds
     assert kinds[-1] == ("dossier_termine", None)
-    alice_step = next(e for e in details.history if e["actor"] == "alice" and e["kind"] == "tache_terminee")
+    alice_step = next(
+        e for e in details.history if e["actor"] == "alice" and e["kind"] == "tache_terminee"
+    )
     assert alice_step["changes"] == {"montant": [None, 50000]}
-    assert alice_step["at"] == datetime(2026, 3, 3, 8, 0, tzinfo=timezone.utc)
+    assert alice_step["at"] == datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
 
 
 def test_default_branch_ends_immediately(deployed, operator):
@@ -126,9 +140,19 @@ def test_stale_workflow_cannot_overwrite_a_newer_step(deployed, operator):
     service.complete(deployed, operator, first["id"], {"signe": True})
     winner = stored(deployed, started.reference)
     with pytest.raises(Conflict), deployed.db.begin() as connection:
-        steps.commit(deployed, connection, stale, workflow, before, log, actor="x", now=deployed.clock.now(), completed_task=second["id"])
+        steps.commit(
+            deployed,
+            connection,
+            stale,
+            workflow,
+            before,
+            log,
+            actor="x",
+            now=deployed.clock.now(),
+            completed_task=second["id"],
+        )
     assert stored(deployed, started.reference) == winner
-    assert [t["bpmn_id"] for t in tasks_of(deployed, operator, started.reference)] == ["signer_anct"]
+    assert [t["id"] for t in tasks_of(deployed, operator, started.reference)] == [second["id"]]
 
 
 def test_parallel_tasks_then_join(deployed, operator):
@@ -204,11 +228,11 @@ def test_timer_rows_follow_waiting_events(deployed, operator, clock):
     [task] = details.tasks
     assert task["assignee"] == "marie"
     # The due date is the data's date limit, midnight Paris time.
-    assert task["due_at"] == datetime(2026, 3, 31, 22, 0, tzinfo=timezone.utc)
+    assert task["due_at"] == datetime(2026, 3, 31, 22, 0, tzinfo=UTC)
     timers = {t["bpmn_id"]: t for t in details.timers}
     assert timers["rappel"]["due_at"] == clock.now() + timedelta(days=7)
     assert timers["rappel"]["kind"] == "duree"
-    assert timers["delai_depasse"]["due_at"] == datetime(2026, 3, 31, 22, 0, tzinfo=timezone.utc)
+    assert timers["delai_depasse"]["due_at"] == datetime(2026, 3, 31, 22, 0, tzinfo=UTC)
 
     service.complete(deployed, operator, task["id"], {"reponse": "pièces jointes"})
     details = service.get_instance(deployed, started.reference, operator)
@@ -225,7 +249,9 @@ def test_script_error_fails_the_step_and_keeps_the_instance(deployed, operator):
     from engine.errors import ScriptError
 
     with pytest.raises(ScriptError, match="montant"):
-        service.complete(deployed, operator, task["id"], {"autre": 1})  # the condition needs `montant`
+        service.complete(
+            deployed, operator, task["id"], {"autre": 1}
+        )  # the condition needs `montant`
     assert stored(deployed, started.reference) == before
     assert tasks_of(deployed, operator, started.reference) == [task]
 
@@ -261,12 +287,22 @@ def test_runaway_script_is_stopped_and_the_instance_kept(database_url, clock, op
     from engine.errors import SandboxViolation
     from tests.conftest import FIXTURES
 
-    services = service.Services.create(Settings(database_url=database_url, script_time_limit=0.3), clock=clock)
+    services = service.Services.create(
+        Settings(database_url=database_url, script_time_limit=0.3), clock=clock
+    )
     content = (FIXTURES / "relance.bpmn").read_text(encoding="utf-8")
     path = tmp_path / "relance.bpmn"
-    path.write_text(content.replace("<bpmn:script>relances = 1</bpmn:script>", "<bpmn:script>while True:\n  relances = 1</bpmn:script>"), encoding="utf-8")
+    path.write_text(
+        content.replace(
+            "<bpmn:script>relances = 1</bpmn:script>",
+            "<bpmn:script>while True:\n  relances = 1</bpmn:script>",
+        ),
+        encoding="utf-8",
+    )
     service.deploy_path(services, path)
-    started = service.start(services, "relance", data={"date_limite": "2026-04-01", "referent": "m"}, **CREUSE)
+    started = service.start(
+        services, "relance", data={"date_limite": "2026-04-01", "referent": "m"}, **CREUSE
+    )
     before = stored(services, started.reference)
     clock.advance(days=8)
     with pytest.raises(SandboxViolation, match="durée maximale"):

@@ -15,14 +15,20 @@ CREUSE = {"territory": "23", "siren": "212300016"}
 def test_short_loop_reaches_its_end_event(deployed, operator):
     started = service.start(deployed, "boucle", data={"tours": 20, "tour": 0}, **CREUSE)
     details = service.get_instance(deployed, started.reference, operator)
-    assert (details.status, details.outcome, details.data["tour"]) == ("terminee", "tours_termines", 20)
+    assert (details.status, details.outcome, details.data["tour"]) == (
+        "terminee",
+        "tours_termines",
+        20,
+    )
 
 
 def test_loop_of_400_turns_is_an_incident_not_a_closed_dossier(deployed):
     with pytest.raises(ProcessIncident, match="sans atteindre d'événement de fin"):
         service.start(deployed, "boucle", data={"tours": 400, "tour": 0}, **CREUSE)
     with deployed.db.connect() as connection:
-        assert connection.execute(select(func.count()).select_from(ProcessInstance)).scalar_one() == 0
+        assert (
+            connection.execute(select(func.count()).select_from(ProcessInstance)).scalar_one() == 0
+        )
         assert connection.execute(select(func.count()).select_from(HumanTask)).scalar_one() == 0
 
 
@@ -50,7 +56,9 @@ def test_human_step_that_would_loop_forever_marks_the_instance(deployed, operato
     from tests.conftest import FIXTURES
 
     boucle = (FIXTURES / "boucle.bpmn").read_text(encoding="utf-8")
-    content = boucle.replace('id="boucle" name="Boucle de scripts"', 'id="boucle_humaine" name="Boucle après saisie"')
+    content = boucle.replace(
+        'id="boucle" name="Boucle de scripts"', 'id="boucle_humaine" name="Boucle après saisie"'
+    )
     content = content.replace(
         '<bpmn:sequenceFlow id="f1" sourceRef="debut" targetRef="compter" />',
         '<bpmn:sequenceFlow id="f1" sourceRef="debut" targetRef="saisir" />\n'
@@ -61,7 +69,10 @@ def test_human_step_that_would_loop_forever_marks_the_instance(deployed, operato
         '<bpmn:userTask id="saisir" name="Saisir le nombre de tours"><bpmn:incoming>f1</bpmn:incoming>'
         '<bpmn:outgoing>f0</bpmn:outgoing></bpmn:userTask>\n    <bpmn:scriptTask id="compter"',
     )
-    content = content.replace("<bpmn:incoming>f1</bpmn:incoming>\n      <bpmn:incoming>f_encore", "<bpmn:incoming>f0</bpmn:incoming>\n      <bpmn:incoming>f_encore")
+    content = content.replace(
+        "<bpmn:incoming>f1</bpmn:incoming>\n      <bpmn:incoming>f_encore",
+        "<bpmn:incoming>f0</bpmn:incoming>\n      <bpmn:incoming>f_encore",
+    )
     content = content.replace(
         '<bpmn:process id="boucle_humaine" name="Boucle après saisie" isExecutable="true">',
         '<bpmn:process id="boucle_humaine" name="Boucle après saisie" isExecutable="true">\n'
@@ -77,5 +88,7 @@ def test_human_step_that_would_loop_forever_marks_the_instance(deployed, operato
     details = service.get_instance(deployed, started.reference, operator)
     assert details.status == "incident" and details.outcome is None
     assert "événement de fin" in details.incident
-    assert [t["id"] for t in details.tasks] == [task["id"]], "the task is still open, nothing was lost"
+    assert [t["id"] for t in details.tasks] == [task["id"]], (
+        "the task is still open, nothing was lost"
+    )
     assert details.history[-1]["kind"] == "incident"
