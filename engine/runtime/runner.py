@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
@@ -88,8 +89,6 @@ class Runner:
         return log
 
     def complete(self, workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> StepLog:
-        from uuid import UUID
-
         task = workflow.get_task_from_id(UUID(task_id))
         log = StepLog()
         try:
