@@ -8,7 +8,6 @@ they run, so that the time and memory limits of `limits` stay meaningful.
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -57,29 +56,101 @@ def _check_repeat(sequence: Any, times: Any) -> None:
         _refuse("répétition trop grande")
 
 
-_PERCENT_WIDTH = re.compile(r"%[-#0 +]*(\*|\d{5,})|%[-#0 +]*\d*\.(\*|\d{5,})")
+def text_weight(value: Any, limit: int = MAX_LENGTH) -> int:
+    """The length of `str(value)`, within a small factor, counted only until it passes `limit`.
+
+    Lists may hold the same big text many times, so the length of their text is not bounded by
+    their memory; the walk stops as soon as the bound is passed, so its cost stays bounded too.
+    (Escapes in `repr` may make a text up to ten times longer: `checked` catches the rest.)
+    """
+    total = 0
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            total += len(item) + 2
+        elif isinstance(item, (list, tuple, set, frozenset, dict)):
+            total += 2 + 4 * len(item)
+            if total <= limit:
+                pending.extend(item.items() if isinstance(item, dict) else item)
+        elif isinstance(item, int):
+            total += item.bit_length() // 3 + 2
+        elif isinstance(item, Decimal) and item.is_finite():
+            total += len(str(item)) + abs(item.adjusted())
+        else:
+            total += 64
+        if total > limit:
+            break
+    return total
+
+
+def _percent_width(text: str) -> int:
+    """The sum of the widths and precisions of a %-format; computed ones (`*`) are refused.
+
+    Scans fields as `str.__mod__` does: `%`, an optional `(key)` (which may hold parentheses),
+    flags, width, `.precision`.
+    """
+    total, size = 0, len(text)
+    position = text.find("%")
+    while position != -1:
+        position += 1
+        if text.startswith("(", position):
+            depth = 0
+            while position < size:
+                depth += {"(": 1, ")": -1}.get(text[position], 0)
+                position += 1
+                if depth == 0:
+                    break
+        while position < size and text[position] in "-+ #0":
+            position += 1
+        while True:  # the width, then the precision if any
+            if text.startswith("*", position):
+                _refuse("largeur de format calculée (« * ») interdite")
+            start = position
+            while position < size and "0" <= text[position] <= "9":
+                position += 1
+            if position - start > 7:
+                _refuse("largeur de format trop grande")
+            total += int(text[start:position] or 0)
+            if total > MAX_LENGTH:
+                _refuse("largeur de format trop grande")
+            if not text.startswith(".", position):
+                break
+            position += 1
+        position = text.find("%", position + 1)
+    return total
 
 
 def binop(symbol: str, left: Any, right: Any) -> Any:
     if symbol == "**":
-        if isinstance(left, int) and isinstance(right, int) and right > 0:
-            if max(left.bit_length(), 1) * right > MAX_INT_BITS:
-                _refuse("puissance trop grande")
+        if (
+            isinstance(left, int)
+            and isinstance(right, int)
+            and right > 0
+            and max(left.bit_length(), 1) * right > MAX_INT_BITS
+        ):
+            _refuse("puissance trop grande")
         return checked(left**right)
     if symbol == "*":
         _check_repeat(left, right)
         _check_repeat(right, left)
-        if isinstance(left, int) and isinstance(right, int):
-            if left.bit_length() + right.bit_length() > MAX_INT_BITS:
-                _refuse("nombre trop grand")
+        if (
+            isinstance(left, int)
+            and isinstance(right, int)
+            and left.bit_length() + right.bit_length() > MAX_INT_BITS
+        ):
+            _refuse("nombre trop grand")
         return left * right
     if symbol == "<<":
         if isinstance(right, int) and right > MAX_INT_BITS:
             _refuse("décalage trop grand")
         return checked(left << right)
     if symbol == "%":
-        if isinstance(left, str) and _PERCENT_WIDTH.search(left):
-            _refuse("largeur de format trop grande ou calculée")
+        # The length of the result: the format, its widths and precisions, the values' texts.
+        if isinstance(left, str) and (
+            len(left) + _percent_width(left) + text_weight(right) > MAX_LENGTH
+        ):
+            _refuse("largeur de format trop grande ou texte formaté trop long")
         return checked(left % right)
     if symbol == "+":
         if _length_of(left) + _length_of(right) > MAX_LENGTH:
@@ -159,7 +230,9 @@ def guarded_getattr(obj: Any, name: str) -> Any:
     if not isinstance(name, str) or name.startswith("_"):
         _refuse(f"l'attribut « {name} » est interdit")
     if name in _REFUSED_ATTRIBUTES:
-        hint = " (utilisez maintenant() ou aujourdhui())" if name in {"now", "today", "utcnow"} else ""
+        hint = (
+            " (utilisez maintenant() ou aujourdhui())" if name in {"now", "today", "utcnow"} else ""
+        )
         _refuse(f"l'attribut « {name} » est interdit{hint}")
     if not (type(obj) in _VALUE_TYPES or any(obj is cls for cls in _CLASSES)):
         _refuse(f"accès aux attributs d'un objet de type « {type(obj).__name__} » interdit")

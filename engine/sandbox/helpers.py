@@ -128,4 +128,16 @@ def make_helpers(clock: Clock) -> dict[str, Any]:
         en_utc=en_utc,
         jours_entre=jours_entre,
     )
+    # datetime's C code imports these itself (strftime, strptime, timetuple); scripts cannot
+    # name `__import__`, so this reaches no script, only the library.
+    helpers["__import__"] = _library_import
     return helpers
+
+
+_LIBRARY_MODULES = frozenset({"time", "_strptime"})
+
+
+def _library_import(name: str, *args: Any, **kwargs: Any) -> Any:
+    if name not in _LIBRARY_MODULES:
+        raise SandboxViolation("les imports sont interdits dans les scripts de processus")
+    return builtins.__import__(name, *args, **kwargs)

@@ -1,10 +1,10 @@
 """Compile-time policy: which Python constructs a process script may use.
 
-RestrictedPython already refuses imports, names and attributes starting with an underscore, and
-rewrites attribute, item and iteration access into calls to our guards. On top of that we refuse
-what a process script never needs and what would weaken the runtime limits (try/except could
-swallow the time limit), and we route the operators that can allocate without bound through
-`guards.binop`.
+RestrictedPython already refuses names and attributes starting with an underscore, and rewrites
+attribute, item and iteration access into calls to our guards. On top of that we refuse imports
+(which RestrictedPython lets through to `__import__`), what a process script never needs and what
+would weaken the runtime limits (try/except could swallow the time limit), and we route the
+operators that can allocate without bound through `guards.binop`.
 """
 
 from __future__ import annotations
@@ -101,7 +101,9 @@ class ProcessScriptPolicy(RestrictingNodeTransformer):
             parts = spec.values if isinstance(spec, ast.JoinedStr) else [spec]
             for part in parts:
                 if not isinstance(part, ast.Constant) or re.search(r"\d{5,}", str(part.value)):
-                    self._refuse(node, "ce format de chaîne est interdit (largeur calculée ou trop grande)")
+                    self._refuse(
+                        node, "ce format de chaîne est interdit (largeur calculée ou trop grande)"
+                    )
         return self.node_contents_visit(node)
 
     def _not_in_process_scripts(self, node: ast.AST) -> ast.AST:
@@ -114,6 +116,8 @@ class ProcessScriptPolicy(RestrictingNodeTransformer):
             "YieldFrom": "yield",
             "Global": "global",
             "Nonlocal": "nonlocal",
+            "Import": "les imports",
+            "ImportFrom": "les imports",
         }.get(type(node).__name__, type(node).__name__)
         self._refuse(node, f"{label} : construction interdite dans les scripts de processus")
         return node
@@ -126,6 +130,10 @@ class ProcessScriptPolicy(RestrictingNodeTransformer):
     visit_YieldFrom = _not_in_process_scripts
     visit_Global = _not_in_process_scripts
     visit_Nonlocal = _not_in_process_scripts
+    # RestrictedPython lets imports through to `__import__`, which our builtins lack: refuse
+    # them when the definition is deployed rather than when the script runs.
+    visit_Import = _not_in_process_scripts
+    visit_ImportFrom = _not_in_process_scripts
 
 
 @lru_cache(maxsize=4096)
@@ -139,6 +147,8 @@ def compile_script(source: str, mode: str) -> CodeType:
         result = compiler(source, filename=SCRIPT_FILENAME, policy=ProcessScriptPolicy)
     except SyntaxError as exc:  # raised for some constructs RestrictedPython cannot parse
         raise ScriptError(f"Erreur de syntaxe ligne {exc.lineno} : {exc.msg}") from None
+    except (RecursionError, MemoryError):  # the parser's stack overflows on deep nesting
+        raise ScriptError("Script refusé : expression trop imbriquée pour être analysée.") from None
     if result.errors:
         syntax = [e for e in result.errors if "SyntaxError" in e]
         if syntax:

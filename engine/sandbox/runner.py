@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from copy import deepcopy
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from ..clock import Clock, SystemClock
 from ..errors import EngineError, SandboxViolation, ScriptError
-from .guards import GUARDS
+from .guards import GUARDS, MAX_LENGTH
 from .helpers import make_helpers
 from .limits import run_with_limits
 from .policy import SCRIPT_FILENAME, compile_script
@@ -17,21 +18,36 @@ from .policy import SCRIPT_FILENAME, compile_script
 _STORABLE_SCALARS = (str, int, float, bool, type(None), date, timedelta, Decimal)
 
 
-def _check_storable(name: str, value: Any, depth: int = 0) -> None:
-    """Data must survive serialization: JSON values plus dates, durations and decimals."""
+#: Most values, and most characters of text, one variable may hold to be stored.
+MAX_STORED_VALUES = MAX_LENGTH
+MAX_STORED_CHARACTERS = 10 * MAX_LENGTH
+
+
+def _check_storable(name: str, value: Any, depth: int = 0, left: list[int] | None = None) -> None:
+    """Data must survive serialization: JSON values plus dates, durations and decimals.
+
+    `left` counts down the values and characters still allowed: a list may hold the same list
+    many times, so the stored size of a variable is not bounded by the memory it uses.
+    """
+    if left is None:
+        left = [MAX_STORED_VALUES, MAX_STORED_CHARACTERS]
+    left[0] -= 1
+    left[1] -= len(value) if isinstance(value, str) else 0
+    if left[0] < 0 or left[1] < 0:
+        raise ScriptError(f"La variable « {name} » est trop volumineuse pour être enregistrée.")
     if depth > 50:
         raise ScriptError(f"La variable « {name} » est trop imbriquée pour être enregistrée.")
     if isinstance(value, _STORABLE_SCALARS):
         return
     if isinstance(value, (list, tuple)):
         for item in value:
-            _check_storable(name, item, depth + 1)
+            _check_storable(name, item, depth + 1, left)
         return
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise ScriptError(f"La variable « {name} » a une clé qui n'est pas un texte.")
-            _check_storable(name, item, depth + 1)
+            _check_storable(name, item, depth + 1, left)
         return
     raise ScriptError(
         f"La variable « {name} » est de type « {type(value).__name__} », qui ne peut pas être "
@@ -52,7 +68,8 @@ class Sandbox:
         self._builtins = {**make_helpers(self.clock), **GUARDS}
 
     def _namespace(self, data: Mapping[str, Any], extra: Mapping[str, Any] | None) -> dict:
-        namespace = {k: v for k, v in data.items() if not k.startswith("_")}
+        # A copy, so that a failed script or an expression leaves the data as it was.
+        namespace = deepcopy({k: v for k, v in data.items() if not k.startswith("_")})
         if extra:
             namespace.update(extra)
         namespace["__builtins__"] = self._builtins
@@ -70,7 +87,9 @@ class Sandbox:
         except RecursionError:
             raise SandboxViolation("Expression interrompue : récursion trop profonde.") from None
         except Exception as exc:
-            raise ScriptError(f"Erreur dans l'expression « {expression.strip()} » : {_describe(exc)}") from None
+            raise ScriptError(
+                f"Erreur dans l'expression « {expression.strip()} » : {_describe(exc)}"
+            ) from None
 
     def execute(
         self, script: str, data: Mapping[str, Any], extra: Mapping[str, Any] | None = None

@@ -209,14 +209,28 @@ def test_decision_tables_run_and_belong_to_the_version(services, operator, tmp_p
     for name in ("cofinancement.bpmn", "bareme.dmn"):
         shutil.copy(FIXTURES / name, tmp_path / name)
     [first] = service.deploy_path(services, tmp_path)
-    small = service.start(services, "cofinancement", data={"population": 1200, "cout": 100000}, territory="23", siren="212300016")
+    small = service.start(
+        services,
+        "cofinancement",
+        data={"population": 1200, "cout": 100000},
+        territory="23",
+        siren="212300016",
+    )
     assert service.get_instance(services, small.reference, operator).data["aide"] == 80000
 
     dmn = (tmp_path / "bareme.dmn").read_text(encoding="utf-8")
-    (tmp_path / "bareme.dmn").write_text(dmn.replace("<text>80</text>", "<text>70</text>"), encoding="utf-8")
+    (tmp_path / "bareme.dmn").write_text(
+        dmn.replace("<text>80</text>", "<text>70</text>"), encoding="utf-8"
+    )
     [second] = service.deploy_path(services, tmp_path)
     assert (first.version, second.version, second.new) == (1, 2, True)
-    again = service.start(services, "cofinancement", data={"population": 1200, "cout": 100000}, territory="23", siren="212300016")
+    again = service.start(
+        services,
+        "cofinancement",
+        data={"population": 1200, "cout": 100000},
+        territory="23",
+        siren="212300016",
+    )
     details = service.get_instance(services, again.reference, operator)
     assert (details.version, details.data["taux"], details.data["aide"]) == (2, 70, 70000)
 
@@ -226,7 +240,15 @@ def test_decision_table_expressions_run_in_the_sandbox(services, tmp_path):
 
     shutil.copy(FIXTURES / "cofinancement.bpmn", tmp_path / "cofinancement.bpmn")
     dmn = (FIXTURES / "bareme.dmn").read_text(encoding="utf-8")
-    (tmp_path / "bareme.dmn").write_text(dmn.replace("<text>80</text>", "<text>().__class__</text>"), encoding="utf-8")
+    (tmp_path / "bareme.dmn").write_text(
+        dmn.replace("<text>80</text>", "<text>().__class__</text>"), encoding="utf-8"
+    )
     service.deploy_path(services, tmp_path)
     with pytest.raises(ScriptError, match="__class__"):
-        service.start(services, "cofinancement", data={"population": 1200, "cout": 1}, territory="23", siren="212300016")
+        service.start(
+            services,
+            "cofinancement",
+            data={"population": 1200, "cout": 1},
+            territory="23",
+            siren="212300016",
+        )

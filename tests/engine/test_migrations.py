@@ -22,5 +22,11 @@ def test_upgrade_on_start_is_idempotent(services, database_url):
 
     again = service.Services.create(Settings(database_url=database_url))
     tables = set(inspect(again.db).get_table_names())
-    assert {"process_versions", "process_instances", "human_tasks", "timers", "audit_events"} <= tables
+    assert {
+        "process_versions",
+        "process_instances",
+        "human_tasks",
+        "timers",
+        "audit_events",
+    } <= tables
     again.close()
