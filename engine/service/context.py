@@ -6,17 +6,21 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, bindparam, select
 
 from ..clock import Clock, SystemClock
 from ..config import Settings
 from ..definitions import build_specs
 from ..runtime.codec import WorkflowCodec
 from ..runtime.runner import Runner
-from ..store.db import make_engine
+from ..store.db import make_engine, reader, writer
 from ..store.migrate import upgrade
 from ..store.models import ProcessVersion
 from ..territory import Territories, territories_at
+
+_VERSION_FILES = select(
+    ProcessVersion.files, ProcessVersion.process_id, ProcessVersion.content_hash
+).where(ProcessVersion.id == bindparam("version_id"))
 
 
 @dataclass
@@ -27,6 +31,8 @@ class Services:
     runner: Runner
     codec: WorkflowCodec = field(default_factory=WorkflowCodec)
     _specs: dict[int, tuple[Any, dict[str, Any]]] = field(default_factory=dict, repr=False)
+    _writer: Engine | None = field(default=None, repr=False)
+    _reader: Engine | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -46,17 +52,28 @@ class Services:
             runner=Runner(clock, settings.script_time_limit),
         )
 
-    def specs(self, version_id: int) -> tuple[Any, dict[str, Any]]:
-        """Parsed specs of a deployed version; versions are immutable, so cached for good."""
+    def write(self) -> Any:
+        """A write transaction (`with services.write() as connection:`), one per step."""
+        if self._writer is None:
+            self._writer = writer(self.db)
+        return self._writer.begin()
+
+    def read(self) -> Connection:
+        """A connection for one read statement (`with services.read() as connection:`)."""
+        if self._reader is None:
+            self._reader = reader(self.db)
+        return self._reader.connect()
+
+    def specs(self, version_id: int, connection: Connection) -> tuple[Any, dict[str, Any]]:
+        """Parsed specs of a deployed version; versions are immutable, so cached for good.
+
+        Read through the caller's connection: on SQLite a second connection would wait for the
+        write lock the caller may hold.
+        """
         cached = self._specs.get(version_id)
         if cached is not None:
             return cached
-        with self.db.connect() as connection:
-            row = connection.execute(
-                select(
-                    ProcessVersion.files, ProcessVersion.process_id, ProcessVersion.content_hash
-                ).where(ProcessVersion.id == version_id)
-            ).one()
+        row = connection.execute(_VERSION_FILES, {"version_id": version_id}).one()
         specs = build_specs(row.files, row.process_id, row.content_hash)
         with self._lock:
             self._specs[version_id] = specs

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 
 from ..definitions import ProcessBundle, prepare, read_sources
 from ..errors import NotFound
@@ -35,7 +35,7 @@ def deploy(
     bundles = prepare(sources)
     now = services.clock.now()
     results = []
-    with services.db.begin() as connection:
+    with services.write() as connection:
         for bundle in bundles:
             results.append(_record(connection, bundle, now, actor))
     return results
@@ -96,7 +96,7 @@ def latest_versions(services: Services) -> list[ProcessSummary]:
         )
         .order_by(ProcessVersion.process_id)
     )
-    with services.db.connect() as connection:
+    with services.read() as connection:
         rows = connection.execute(query).all()
     return [
         ProcessSummary(r.process_id, r.name, r.version, r.id, r.reference_prefix, r.deployed_at)
@@ -104,15 +104,16 @@ def latest_versions(services: Services) -> list[ProcessSummary]:
     ]
 
 
-def latest_version(services: Services, process_id: str) -> ProcessSummary:
-    query = (
-        select(ProcessVersion.__table__)
-        .where(ProcessVersion.process_id == process_id)
-        .order_by(ProcessVersion.version.desc())
-        .limit(1)
-    )
-    with services.db.connect() as connection:
-        row = connection.execute(query).first()
+_LATEST = (
+    select(ProcessVersion.__table__)
+    .where(ProcessVersion.process_id == bindparam("process_id"))
+    .order_by(ProcessVersion.version.desc())
+    .limit(1)
+)
+
+
+def latest_version_in(connection: Connection, process_id: str) -> ProcessSummary:
+    row = connection.execute(_LATEST, {"process_id": process_id}).first()
     if row is None:
         raise NotFound(
             f"Procédure inconnue : « {process_id} » (déployez-la d'abord avec `anct deploy`)."
@@ -120,3 +121,8 @@ def latest_version(services: Services, process_id: str) -> ProcessSummary:
     return ProcessSummary(
         row.process_id, row.name, row.version, row.id, row.reference_prefix, row.deployed_at
     )
+
+
+def latest_version(services: Services, process_id: str) -> ProcessSummary:
+    with services.read() as connection:
+        return latest_version_in(connection, process_id)

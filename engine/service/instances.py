@@ -11,11 +11,11 @@ from sqlalchemy import select, update
 from ..errors import NotFound, ProcessIncident
 from ..runtime import snapshot
 from ..store.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, Timer
-from ..store.steps import insert_instance, next_reference_number
+from ..store.steps import next_reference_number
 from ..territory import check_siren
 from . import steps
 from .context import Services
-from .deployments import latest_version
+from .deployments import latest_version_in
 from .validation import check_data
 from .viewer import Viewer
 
@@ -38,50 +38,38 @@ def start(
     data: dict[str, Any] | None = None,
     actor: str | None = None,
 ) -> StartedInstance:
-    """Start an instance of the latest version; its first steps run before this returns."""
+    """Start an instance of the latest version; its first steps run before this returns.
+
+    One transaction: nothing is stored if the first steps fail (script error, incident).
+    """
     departement = services.territories.departement(territory).code
     siren = check_siren(siren)
     data = dict(check_data(data or {}, "données de départ"))
-    version = latest_version(services, process_id)
-    spec, subprocess_specs = services.specs(version.version_id)
     now = services.clock.now()
-    workflow = services.runner.new_workflow(
-        spec, subprocess_specs, {**data, "territoire": departement, "siren": siren}
-    )
-    empty = snapshot.Snapshot({}, {})
-    log = services.runner.advance(workflow)
-    with services.db.begin() as connection:
+    with services.write() as connection:
+        version = latest_version_in(connection, process_id)
+        spec, subprocess_specs = services.specs(version.version_id, connection)
+        workflow = services.runner.new_workflow(
+            spec, subprocess_specs, {**data, "territoire": departement, "siren": siren}
+        )
+        log = services.runner.advance(workflow)
         number = next_reference_number(connection, version.reference_prefix, departement, now.year)
         reference = f"{version.reference_prefix}-{departement}-{now.year}-{number:05d}"
-        instance_id = insert_instance(
-            connection,
-            reference=reference,
-            process_version_id=version.version_id,
-            process_id=process_id,
-            territory=departement,
-            siren=siren,
-            status=steps.RUNNING,
-            data={},
-            state="{}",
-            lock_version=0,
-            created_at=now,
-            updated_at=now,
-            created_by=actor,
-        )
-        loaded = steps.LoadedInstance(
-            instance_id, reference, process_id, version.version_id, departement, siren,
-            steps.RUNNING, 0, {}, "{}",
+        instance = steps.LoadedInstance(
+            None, reference, process_id, version.version_id, departement, siren,
+            steps.RUNNING, 0, {}, "",
         )  # fmt: skip
-        audit = [
-            {
-                "kind": "dossier_cree",
-                "actor": actor,
-                "label": f"{version.name} (version {version.version})",
-            }
-        ]
-        steps.commit(
-            services, connection, loaded, workflow, empty, log, actor=actor, now=now, audit=audit
-        )
+        label = f"{version.name} (version {version.version})"
+        instance_id, _ = steps.commit(
+            services, connection, instance, workflow, snapshot.Snapshot({}, {}), log,
+            actor=actor, now=now,
+            audit=[{"kind": "dossier_cree", "actor": actor, "label": label}],
+            new_instance={
+                "reference": reference, "process_version_id": version.version_id,
+                "process_id": process_id, "territory": departement, "siren": siren,
+                "created_at": now, "created_by": actor,
+            },
+        )  # fmt: skip
     status = steps.COMPLETED if workflow.is_completed() else steps.RUNNING
     return StartedInstance(instance_id, reference, process_id, version.version, status)
 
@@ -91,7 +79,7 @@ def mark_incident(
 ) -> None:
     """Record that the instance cannot go further; its stored workflow stays as it was."""
     now = services.clock.now()
-    with services.db.begin() as connection:
+    with services.write() as connection:
         updated = connection.execute(
             update(ProcessInstance)
             .where(
@@ -199,26 +187,19 @@ def advance(services: Services, reference: str, actor: str | None = None) -> str
 
     The scheduler calls this for each due timer row; returns the instance status.
     """
-    with services.db.connect() as connection:
-        instance = steps.load(connection, reference=reference)
-    workflow = steps.open_workflow(services, instance)
-    before = snapshot.take(workflow)
     try:
-        log = services.runner.advance(workflow)
+        with services.write() as connection:
+            instance = steps.load(connection, reference=reference)
+            workflow = steps.open_workflow(services, instance, connection)
+            before = snapshot.take(workflow)
+            log = services.runner.advance(workflow)
+            if not log.events and snapshot.take(workflow) == before:
+                return instance.status
+            steps.commit(
+                services, connection, instance, workflow, before, log,
+                actor=actor, now=services.clock.now(),
+            )  # fmt: skip
     except ProcessIncident as error:
         mark_incident(services, instance, error, actor)
         raise
-    if not log.events and snapshot.take(workflow) == before:
-        return instance.status
-    with services.db.begin() as connection:
-        steps.commit(
-            services,
-            connection,
-            instance,
-            workflow,
-            before,
-            log,
-            actor=actor,
-            now=services.clock.now(),
-        )
     return steps.COMPLETED if workflow.is_completed() else steps.RUNNING

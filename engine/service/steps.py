@@ -9,14 +9,14 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from ..definitions.timers import duration_after, to_moment
 from ..errors import EngineError, NotFound, ScriptError
 from ..runtime import snapshot
 from ..runtime.jsondata import changes, to_json
 from ..runtime.runner import StepLog, current_data, outcome_of
-from ..store.models import ProcessInstance
+from ..store.models import HumanTask, ProcessInstance
 from ..store.steps import StepWrite, TaskRow, TimerRow, save_step
 from .context import Services
 
@@ -25,7 +25,7 @@ RUNNING, COMPLETED, INCIDENT = "en_cours", "terminee", "incident"
 
 @dataclass
 class LoadedInstance:
-    id: int
+    id: int | None
     reference: str
     process_id: str
     process_version_id: int
@@ -37,29 +37,50 @@ class LoadedInstance:
     state: str
 
 
-_COLUMNS = (
-    ProcessInstance.id, ProcessInstance.reference, ProcessInstance.process_id,
-    ProcessInstance.process_version_id, ProcessInstance.territory, ProcessInstance.siren,
-    ProcessInstance.status, ProcessInstance.lock_version, ProcessInstance.data, ProcessInstance.state,
-)  # fmt: skip
+_INSTANCE = ProcessInstance.__table__
+_TASK = HumanTask.__table__
+_INSTANCE_COLUMNS = [
+    _INSTANCE.c[name]
+    for name in (
+        "id", "reference", "process_id", "process_version_id", "territory", "siren", "status",
+        "lock_version", "data", "state",
+    )
+]  # fmt: skip
+_BY_ID = select(*_INSTANCE_COLUMNS).where(_INSTANCE.c.id == bindparam("key"))
+_BY_REFERENCE = select(*_INSTANCE_COLUMNS).where(_INSTANCE.c.reference == bindparam("key"))
+_TASK_WITH_INSTANCE = (
+    select(_TASK, *[c.label(f"i_{c.name}") for c in _INSTANCE_COLUMNS])
+    .join(_INSTANCE, _INSTANCE.c.id == _TASK.c.instance_id)
+    .where(_TASK.c.id == bindparam("task_id"))
+)
 
 
 def load(
     connection: Connection, *, instance_id: int | None = None, reference: str | None = None
 ) -> LoadedInstance:
-    query = select(*_COLUMNS)
     if instance_id is not None:
-        query = query.where(ProcessInstance.id == instance_id)
+        row = connection.execute(_BY_ID, {"key": instance_id}).first()
     else:
-        query = query.where(ProcessInstance.reference == (reference or "").strip().upper())
-    row = connection.execute(query).first()
+        row = connection.execute(_BY_REFERENCE, {"key": (reference or "").strip().upper()}).first()
     if row is None:
         raise NotFound(f"Dossier introuvable : « {reference or instance_id} ».")
     return LoadedInstance(**row._asdict())
 
 
-def open_workflow(services: Services, instance: LoadedInstance) -> BpmnWorkflow:
-    spec, subprocess_specs = services.specs(instance.process_version_id)
+def load_task(connection: Connection, task_id: str) -> tuple[Any, LoadedInstance] | None:
+    """A human task row and its instance, in one query."""
+    row = connection.execute(_TASK_WITH_INSTANCE, {"task_id": str(task_id).strip()}).first()
+    if row is None:
+        return None
+    values = row._asdict()
+    instance = LoadedInstance(**{c.name: values[f"i_{c.name}"] for c in _INSTANCE_COLUMNS})
+    return row, instance
+
+
+def open_workflow(
+    services: Services, instance: LoadedInstance, connection: Connection
+) -> BpmnWorkflow:
+    spec, subprocess_specs = services.specs(instance.process_version_id, connection)
     return services.codec.loads(
         instance.state, spec, subprocess_specs, services.runner.script_engine
     )
@@ -77,8 +98,9 @@ def commit(
     now: datetime,
     completed_task: str | None = None,
     audit: list[dict[str, Any]] | None = None,
-) -> int:
-    """Write the step computed in memory; returns the new lock version."""
+    new_instance: dict[str, Any] | None = None,
+) -> tuple[int, int]:
+    """Write the step computed in memory; returns (instance id, new lock version)."""
     after = snapshot.take(workflow)
     data = to_json(current_data(workflow))
     completed = workflow.is_completed()
@@ -95,6 +117,7 @@ def commit(
         outcome=outcome_of(workflow) if completed else None,
         completed_task=completed_task,
         completed_by=actor if completed_task else None,
+        new_instance=new_instance,
     )
     for task_id, task in after.tasks.items():
         if task_id not in before.tasks:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import Connection, bindparam, insert, or_, select, update
 
 from ..errors import Conflict, Forbidden, NotFound, ProcessIncident
 from ..runtime import snapshot
@@ -53,59 +53,78 @@ def list_tasks(
         HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id
     )
     query = query.limit(filters.limit).offset(filters.offset)
-    with services.db.connect() as connection:
+    with services.read() as connection:
         return [_task_dict(row, row.reference) for row in connection.execute(query)]
 
 
-def _open_task(connection: Connection, viewer: Viewer, task_id: str) -> Any:
-    task = connection.execute(
-        select(HumanTask.__table__).where(HumanTask.id == str(task_id).strip())
-    ).first()
-    if task is None or not viewer.may_see(task.territory, task.siren):
+def _open_task(connection: Connection, viewer: Viewer, task_id: str) -> tuple[Any, Any]:
+    """The task (and its instance) if this viewer may act on it now."""
+    found = steps.load_task(connection, task_id)
+    if found is None or not viewer.may_see(found[0].territory, found[0].siren):
         raise NotFound(f"Tâche introuvable : « {task_id} ».")
+    task, instance = found
     if task.status != OPEN:
         raise Conflict(f"La tâche « {task.name} » a déjà été traitée.")
     if not viewer.may_act(task.role, task.territory, task.siren):
         raise Forbidden(f"Votre rôle ne permet pas de traiter la tâche « {task.name} ».")
-    return task
+    return task, instance
 
 
-def _audit(connection: Connection, task: Any, kind: str, actor: str, at: Any) -> None:
-    lock = connection.execute(
-        select(ProcessInstance.lock_version).where(ProcessInstance.id == task.instance_id)
-    ).scalar_one()
+_ASSIGN = (
+    update(HumanTask.__table__)
+    .where(HumanTask.id == bindparam("task_id"), HumanTask.status == OPEN)
+    .values(assignee=bindparam("assignee"))
+)
+_INSERT_AUDIT = insert(AuditEvent.__table__)
+
+
+def _audit(connection: Connection, task: Any, lock: int, kind: str, actor: str, at: Any) -> None:
     connection.execute(
-        AuditEvent.__table__.insert().values(
-            instance_id=task.instance_id, at=at, actor=actor, kind=kind, task_id=task.id,
-            bpmn_id=task.bpmn_id, label=task.name, lock_version=lock,
-        )
+        _INSERT_AUDIT,
+        {
+            "instance_id": task.instance_id, "at": at, "actor": actor, "kind": kind,
+            "task_id": task.id, "bpmn_id": task.bpmn_id, "label": task.name,
+            "changes": None, "lock_version": lock,
+        },
     )  # fmt: skip
 
 
 def claim(services: Services, viewer: Viewer, task_id: str) -> None:
     """Take a task for oneself; refused if a colleague already holds it."""
-    with services.db.begin() as connection:
-        task = _open_task(connection, viewer, task_id)
+    with services.write() as connection:
+        task, instance = _open_task(connection, viewer, task_id)
         taken = connection.execute(
-            update(HumanTask)
-            .where(HumanTask.id == task.id, HumanTask.status == OPEN)
-            .where(or_(HumanTask.assignee.is_(None), HumanTask.assignee == viewer.login))
-            .values(assignee=viewer.login)
+            _ASSIGN.where(or_(HumanTask.assignee.is_(None), HumanTask.assignee == viewer.login)),
+            {"task_id": task.id, "assignee": viewer.login},
         )
         if taken.rowcount != 1:
             raise Conflict(
                 f"La tâche « {task.name} » est déjà prise en charge par {task.assignee}."
             )
-        _audit(connection, task, "tache_prise", viewer.login, services.clock.now())
+        _audit(
+            connection,
+            task,
+            instance.lock_version,
+            "tache_prise",
+            viewer.login,
+            services.clock.now(),
+        )
 
 
 def release(services: Services, viewer: Viewer, task_id: str) -> None:
-    with services.db.begin() as connection:
-        task = _open_task(connection, viewer, task_id)
+    with services.write() as connection:
+        task, instance = _open_task(connection, viewer, task_id)
         if task.assignee not in (None, viewer.login) and not viewer.operator:
             raise Forbidden(f"La tâche « {task.name} » est prise en charge par {task.assignee}.")
-        connection.execute(update(HumanTask).where(HumanTask.id == task.id).values(assignee=None))
-        _audit(connection, task, "tache_liberee", viewer.login, services.clock.now())
+        connection.execute(_ASSIGN, {"task_id": task.id, "assignee": None})
+        _audit(
+            connection,
+            task,
+            instance.lock_version,
+            "tache_liberee",
+            viewer.login,
+            services.clock.now(),
+        )
 
 
 def complete(
@@ -117,32 +136,27 @@ def complete(
     wins, the other gets Conflict and nothing of theirs is written.
     """
     data = check_data(data or {}, "données de la tâche")
-    with services.db.connect() as connection:
-        task = _open_task(connection, viewer, task_id)
-        if task.assignee and task.assignee != viewer.login and not viewer.operator:
-            raise Conflict(f"La tâche « {task.name} » est prise en charge par {task.assignee}.")
-        instance = steps.load(connection, instance_id=task.instance_id)
-    workflow = steps.open_workflow(services, instance)
-    before = snapshot.take(workflow)
-    if task.id not in before.tasks:
-        raise Conflict(f"La tâche « {task.name} » n'est plus à traiter.")
+    instance = None
     try:
-        log = services.runner.complete(workflow, task.id, data)
+        with services.write() as connection:
+            task, instance = _open_task(connection, viewer, task_id)
+            if task.assignee and task.assignee != viewer.login and not viewer.operator:
+                raise Conflict(f"La tâche « {task.name} » est prise en charge par {task.assignee}.")
+            workflow = steps.open_workflow(services, instance, connection)
+            before = snapshot.take(workflow)
+            if task.id not in before.tasks:
+                raise Conflict(f"La tâche « {task.name} » n'est plus à traiter.")
+            log = services.runner.complete(workflow, task.id, data)
+            audit = [
+                {"kind": "tache_terminee", "actor": viewer.login, "task_id": task.id,
+                 "bpmn_id": task.bpmn_id, "label": task.name}
+            ]  # fmt: skip
+            steps.commit(
+                services, connection, instance, workflow, before, log,
+                actor=viewer.login, now=services.clock.now(), completed_task=task.id, audit=audit,
+            )  # fmt: skip
     except ProcessIncident as error:
-        mark_incident(services, instance, error, viewer.login)
+        if instance is not None:
+            mark_incident(services, instance, error, viewer.login)
         raise
-    audit = [
-        {
-            "kind": "tache_terminee",
-            "actor": viewer.login,
-            "task_id": task.id,
-            "bpmn_id": task.bpmn_id,
-            "label": task.name,
-        }
-    ]
-    with services.db.begin() as connection:
-        steps.commit(
-            services, connection, instance, workflow, before, log,
-            actor=viewer.login, now=services.clock.now(), completed_task=task.id, audit=audit,
-        )  # fmt: skip
     return instance.reference

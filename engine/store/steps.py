@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, bindparam, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..errors import Conflict
@@ -40,9 +40,13 @@ class TimerRow:
 
 @dataclass
 class StepWrite:
-    """Everything a step changed, computed in memory from before/after snapshots."""
+    """Everything a step changed, computed in memory from before/after snapshots.
 
-    instance_id: int
+    `instance_id` is None for the first step of an instance: the row is then inserted with
+    `new_instance` (reference, version, creation) instead of updated.
+    """
+
+    instance_id: int | None
     process_id: str
     territory: str
     siren: str
@@ -61,127 +65,154 @@ class StepWrite:
     fired_timers: list[str] = field(default_factory=list)
     cancelled_timers: list[str] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
+    new_instance: dict[str, Any] | None = None
+
+
+_INSTANCES = ProcessInstance.__table__
+_TASKS = HumanTask.__table__
+_TIMERS = Timer.__table__
+_AUDIT = AuditEvent.__table__
+_COUNTERS = ReferenceCounter.__table__
+
+# Statements are built once: building them costs more than running them on a fast server.
+_INSERT_INSTANCE = insert(_INSTANCES).returning(_INSTANCES.c.id)
+_UPDATE_INSTANCE = (
+    update(_INSTANCES)
+    .where(_INSTANCES.c.id == bindparam("b_id"), _INSTANCES.c.lock_version == bindparam("b_lock"))
+    .values(
+        {
+            name: bindparam(name)
+            for name in ("state", "data", "status", "outcome", "lock_version", "updated_at")
+        }
+        | {"completed_at": bindparam("completed_at"), "incident": None}
+    )
+)
+_COMPLETE_TASK = (
+    update(_TASKS)
+    .where(_TASKS.c.id == bindparam("b_id"), _TASKS.c.status == "ouverte")
+    .values(status="terminee", completed_at=bindparam("at"), completed_by=bindparam("by"))
+)
+_CANCEL_TASKS = (
+    update(_TASKS)
+    .where(_TASKS.c.id.in_(bindparam("ids", expanding=True)), _TASKS.c.status == "ouverte")
+    .values(status="annulee", completed_at=bindparam("at"))
+)
+_INSERT_TASKS = insert(_TASKS)
+_INSERT_TIMERS = insert(_TIMERS)
+_MOVE_TIMER = (
+    update(_TIMERS)
+    .where(_TIMERS.c.id == bindparam("b_id"))
+    .values(due_at=bindparam("due_at"), status="en_attente", updated_at=bindparam("updated_at"))
+)
+_END_TIMERS = (
+    update(_TIMERS)
+    .where(_TIMERS.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        status=bindparam("status"), updated_at=bindparam("at"), locked_by=None, locked_until=None
+    )
+)
+_INSERT_AUDIT = insert(_AUDIT)
+_AUDIT_DEFAULTS = {"actor": None, "task_id": None, "bpmn_id": None, "label": None, "changes": None}
+_COUNTER_INSERTS = {
+    name: dialect.insert(_COUNTERS)
+    .values(
+        prefix=bindparam("prefix"),
+        territory=bindparam("territory"),
+        year=bindparam("year"),
+        value=1,
+    )
+    .on_conflict_do_update(
+        index_elements=["prefix", "territory", "year"], set_={"value": _COUNTERS.c.value + 1}
+    )
+    .returning(_COUNTERS.c.value)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 
 def next_reference_number(connection: Connection, prefix: str, territory: str, year: int) -> int:
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(ReferenceCounter).values(
-        prefix=prefix, territory=territory, year=year, value=1
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=["prefix", "territory", "year"],
-        set_={"value": ReferenceCounter.value + 1},
-    ).returning(ReferenceCounter.value)
-    return connection.execute(statement).scalar_one()
-
-
-def insert_instance(connection: Connection, **values: Any) -> int:
+    statement = _COUNTER_INSERTS[connection.dialect.name]
     return connection.execute(
-        insert(ProcessInstance).values(**values).returning(ProcessInstance.id)
+        statement, {"prefix": prefix, "territory": territory, "year": year}
     ).scalar_one()
 
 
-def save_step(connection: Connection, step: StepWrite) -> int:
-    """Write the step; return the new lock version. Raises Conflict if someone was first."""
+def save_step(connection: Connection, step: StepWrite) -> tuple[int, int]:
+    """Write the step; return (instance id, new lock version).
+
+    Raises Conflict, before anything else is written, if someone changed the instance first.
+    """
     new_version = step.lock_version + 1
-    result = connection.execute(
-        update(ProcessInstance)
-        .where(
-            ProcessInstance.id == step.instance_id,
-            ProcessInstance.lock_version == step.lock_version,
+    values = {
+        "state": step.state,
+        "data": step.data,
+        "status": step.status,
+        "outcome": step.outcome,
+        "lock_version": new_version,
+        "updated_at": step.now,
+        "completed_at": step.now if step.status == "terminee" else None,
+    }
+    if step.instance_id is None:
+        step.instance_id = connection.execute(
+            _INSERT_INSTANCE, {**values, **(step.new_instance or {})}
+        ).scalar_one()
+    else:
+        result = connection.execute(
+            _UPDATE_INSTANCE, {**values, "b_id": step.instance_id, "b_lock": step.lock_version}
         )
-        .values(
-            state=step.state,
-            data=step.data,
-            status=step.status,
-            outcome=step.outcome,
-            lock_version=new_version,
-            updated_at=step.now,
-            completed_at=step.now if step.status == "terminee" else None,
-            incident=None,
-        )
-    )
-    if result.rowcount != 1:
-        raise Conflict(
-            "Le dossier a été modifié par quelqu'un d'autre entre-temps : rechargez-le et recommencez."
-        )
+        if result.rowcount != 1:
+            raise Conflict(
+                "Le dossier a été modifié par quelqu'un d'autre entre-temps : "
+                "rechargez-le et recommencez."
+            )
     if step.completed_task:
         done = connection.execute(
-            update(HumanTask)
-            .where(HumanTask.id == step.completed_task, HumanTask.status == "ouverte")
-            .values(status="terminee", completed_at=step.now, completed_by=step.completed_by)
+            _COMPLETE_TASK, {"b_id": step.completed_task, "at": step.now, "by": step.completed_by}
         )
         if done.rowcount != 1:
             raise Conflict("Cette tâche a déjà été traitée.")
     if step.cancelled_tasks:
-        connection.execute(
-            update(HumanTask)
-            .where(HumanTask.id.in_(step.cancelled_tasks), HumanTask.status == "ouverte")
-            .values(status="annulee", completed_at=step.now)
-        )
+        connection.execute(_CANCEL_TASKS, {"ids": step.cancelled_tasks, "at": step.now})
     if step.opened_tasks:
+        shared = {
+            "instance_id": step.instance_id,
+            "process_id": step.process_id,
+            "territory": step.territory,
+            "siren": step.siren,
+            "status": "ouverte",
+            "created_at": step.now,
+            "completed_at": None,
+            "completed_by": None,
+        }
         connection.execute(
-            insert(HumanTask),
-            [
-                {
-                    **task.__dict__,
-                    "instance_id": step.instance_id,
-                    "process_id": step.process_id,
-                    "territory": step.territory,
-                    "siren": step.siren,
-                    "status": "ouverte",
-                    "created_at": step.now,
-                }
-                for task in step.opened_tasks
-            ],
+            _INSERT_TASKS, [{**task.__dict__, **shared} for task in step.opened_tasks]
         )
     _save_timers(connection, step)
     if step.audit:
+        shared = {"instance_id": step.instance_id, "at": step.now, "lock_version": new_version}
         connection.execute(
-            insert(AuditEvent),
-            [
-                {
-                    "instance_id": step.instance_id,
-                    "at": step.now,
-                    "lock_version": new_version,
-                    "actor": None,
-                    "task_id": None,
-                    "bpmn_id": None,
-                    "label": None,
-                    "changes": None,
-                    **event,
-                }
-                for event in step.audit
-            ],
+            _INSERT_AUDIT, [{**_AUDIT_DEFAULTS, **event, **shared} for event in step.audit]
         )
-    return new_version
+    return step.instance_id, new_version
 
 
 def _save_timers(connection: Connection, step: StepWrite) -> None:
     if step.new_timers:
+        shared = {
+            "instance_id": step.instance_id,
+            "status": "en_attente",
+            "attempts": 0,
+            "updated_at": step.now,
+            "locked_by": None,
+            "locked_until": None,
+            "last_error": None,
+        }
         connection.execute(
-            insert(Timer),
-            [
-                {
-                    **timer.__dict__,
-                    "instance_id": step.instance_id,
-                    "status": "en_attente",
-                    "attempts": 0,
-                    "updated_at": step.now,
-                }
-                for timer in step.new_timers
-            ],
+            _INSERT_TIMERS, [{**timer.__dict__, **shared} for timer in step.new_timers]
         )
     for timer_id, due_at in step.moved_timers.items():
         connection.execute(
-            update(Timer)
-            .where(Timer.id == timer_id)
-            .values(due_at=due_at, status="en_attente", updated_at=step.now)
+            _MOVE_TIMER, {"b_id": timer_id, "due_at": due_at, "updated_at": step.now}
         )
     for ids, status in ((step.fired_timers, "declenchee"), (step.cancelled_timers, "annulee")):
         if ids:
-            connection.execute(
-                update(Timer)
-                .where(Timer.id.in_(ids))
-                .values(status=status, updated_at=step.now, locked_by=None, locked_until=None)
-            )
+            connection.execute(_END_TIMERS, {"ids": ids, "status": status, "at": step.now})

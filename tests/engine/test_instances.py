@@ -133,13 +133,13 @@ def test_stale_workflow_cannot_overwrite_a_newer_step(deployed, operator):
     first, second = tasks_of(deployed, operator, started.reference)
     with deployed.db.connect() as connection:
         stale = steps.load(connection, reference=started.reference)
-    workflow = steps.open_workflow(deployed, stale)
+        workflow = steps.open_workflow(deployed, stale, connection)
     before = snapshot.take(workflow)
     log = deployed.runner.complete(workflow, second["id"], {"signe": True})
 
     service.complete(deployed, operator, first["id"], {"signe": True})
     winner = stored(deployed, started.reference)
-    with pytest.raises(Conflict), deployed.db.begin() as connection:
+    with pytest.raises(Conflict), deployed.write() as connection:
         steps.commit(
             deployed,
             connection,
