@@ -38,6 +38,8 @@ class Territories:
             d["code"]: Departement(d["code"], d["nom"], d.get("region")) for d in departements
         }
         self.regions = {r["code"]: r["nom"] for r in self._load("regions.json")}
+        self._commune_codes: frozenset[str] | None = None
+        self._epci_sirens: frozenset[str] | None = None
 
     def _load(self, name: str) -> list[dict]:
         path = self.data_path / name
@@ -61,6 +63,25 @@ class Territories:
                 field="territoire",
             )
         return found
+
+    def has_departement(self, code: str) -> bool:
+        return code in self.departements
+
+    def has_commune(self, code: str) -> bool:
+        return code in self._communes()
+
+    def has_epci(self, siren: str) -> bool:
+        return siren in self._epci()
+
+    def _communes(self) -> frozenset[str]:
+        if self._commune_codes is None:
+            self._commune_codes = frozenset(c["code"] for c in self._load("communes.json"))
+        return self._commune_codes
+
+    def _epci(self) -> frozenset[str]:
+        if self._epci_sirens is None:
+            self._epci_sirens = frozenset(e["code"] for e in self._load("epci.json"))
+        return self._epci_sirens
 
     def departements_of_region(self, region_code: str) -> list[str]:
         return [d.code for d in self.departements.values() if d.region == region_code]

@@ -100,5 +100,6 @@ def operator() -> service.Viewer:
 
 @pytest.fixture
 def deployed(services: service.Services) -> service.Services:
+    services.forms_path = FIXTURES / "forms"
     service.deploy_path(services, FIXTURES)
     return services

@@ -131,7 +131,7 @@ def test_console_script_is_installed(database_url, tmp_path):
     executable = Path(sys.executable).with_name("anct")
     env = {**os.environ, "DATABASE_URL": database_url}
     result = subprocess.run(
-        [str(executable), "deploy", str(FIXTURES)],
+        [str(executable), "deploy", str(FIXTURES / "parallele.bpmn")],
         capture_output=True,
         text=True,
         env=env,

@@ -11,7 +11,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,11 +21,15 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 
 from ..errors import DefinitionProblem, InvalidDefinition
+from ..forms import FormProblem, check_form
 from .parser import AnctBpmnParser
 from .validation import NS, check_bpmn, executable_processes, label, local, process_property
 from .xml import parse_xml
 
 SUFFIXES = (".bpmn", ".dmn")
+#: Key prefix of form files inside a bundle (the rest is the path under `forms/`).
+FORMS = "forms/"
+FormSource = Callable[[str], str | None]
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class ProcessBundle:
     reference_prefix: str
     files: dict[str, str] = field(repr=False)
     content_hash: str = ""
+    start_form: str | None = None
 
 
 def read_sources(path: Path) -> dict[str, bytes]:
@@ -67,7 +72,20 @@ class _Document:
         self.is_bpmn = name.lower().endswith(".bpmn")
 
 
-def prepare(sources: Mapping[str, bytes]) -> list[ProcessBundle]:
+def forms_in(folder: Path) -> FormSource:
+    """Form files read from a folder, refusing paths that leave it."""
+    root = Path(folder).resolve()
+
+    def read(ref: str) -> str | None:
+        path = (root / ref).resolve()
+        if not path.is_relative_to(root) or path.suffix != ".json" or not path.is_file():
+            return None
+        return path.read_text(encoding="utf-8")
+
+    return read
+
+
+def prepare(sources: Mapping[str, bytes], forms: FormSource | None = None) -> list[ProcessBundle]:
     """Validate every file and return one bundle per executable process; all or nothing."""
     problems: list[DefinitionProblem] = []
     documents: list[_Document] = []
@@ -88,16 +106,23 @@ def prepare(sources: Mapping[str, bytes]) -> list[ProcessBundle]:
         raise InvalidDefinition(problems)
 
     by_name = {d.name: d for d in documents}
+    form_texts = _forms(documents, forms, problems)
+    if problems:
+        raise InvalidDefinition(problems)
     bundles = []
     for process_id, (file_name, element) in sorted(process_files.items()):
         needed = _closure(by_name[file_name], by_name, process_files, decision_files)
         files = {n: by_name[n].text for n in sorted(needed)}
+        for name in sorted(needed):
+            for ref, _ in _form_refs(by_name[name].root):
+                files[FORMS + ref] = form_texts[ref]
         bundle = ProcessBundle(
             process_id=process_id,
             name=element.get("name") or process_id,
             reference_prefix=_prefix(element, process_id),
             files=files,
             content_hash=content_hash(files),
+            start_form=process_property(element, "startForm"),
         )
         try:
             build_specs(bundle.files, bundle.process_id)
@@ -108,6 +133,50 @@ def prepare(sources: Mapping[str, bytes]) -> list[ProcessBundle]:
     if problems:
         raise InvalidDefinition(problems)
     return bundles
+
+
+def _form_refs(root: etree._Element) -> list[tuple[str, etree._Element]]:
+    """(path under forms/, element) of every form a BPMN document uses."""
+    refs = []
+    for element in root.iterfind(".//spiffworkflow:formJsonSchemaFilename", NS):
+        refs.append(((element.text or "").strip(), element.getparent().getparent()))
+    for process in executable_processes(root):
+        start = process_property(process, "startForm")
+        if start is not None:
+            refs.append((start.strip(), process))
+    return refs
+
+
+def _forms(documents: list[_Document], source: FormSource | None, problems: list) -> dict[str, str]:
+    texts: dict[str, str] = {}
+    for doc in documents:
+        if not doc.is_bpmn:
+            continue
+        for ref, element in _form_refs(doc.root):
+            if ref in texts:
+                continue
+            text = source(ref) if source is not None and ref else None
+            where = (doc.name, element.sourceline, label(element))
+            if text is None:
+                problems.append(
+                    DefinitionProblem(
+                        where[0],
+                        f"formulaire introuvable : « {ref} » (chemin sous forms/)",
+                        *where[1:],
+                    )
+                )
+                continue
+            try:
+                check_form(text)
+            except FormProblem as exc:
+                problems.append(
+                    DefinitionProblem(
+                        where[0], f"formulaire « {ref} » invalide : {exc.message}", *where[1:]
+                    )
+                )
+                continue
+            texts[ref] = text
+    return texts
 
 
 def _prefix(process: etree._Element, process_id: str) -> str:
@@ -229,6 +298,8 @@ def _parse(files: Mapping[str, str], process_id: str) -> tuple[BpmnProcessSpec, 
     current = None
     try:
         for name, text in files.items():
+            if name.startswith(FORMS):
+                continue
             current = name
             root = parse_xml(text.encode("utf-8"), name)
             roots[name] = root

@@ -14,6 +14,7 @@ from lxml import etree
 from ..errors import DefinitionProblem, EngineError
 from ..roles import LANE_ROLES
 from ..sandbox.policy import compile_script
+from .operators import OPERATORS
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -35,13 +36,12 @@ SUPPORTED = frozenset(
         "errorEventDefinition", "escalationEventDefinition", "terminateEventDefinition",
         "multiInstanceLoopCharacteristics", "loopCardinality", "completionCondition",
         "loopDataInputRef", "loopDataOutputRef", "inputDataItem", "outputDataItem",
-        "standardLoopCharacteristics", "loopCondition", "script",
+        "standardLoopCharacteristics", "loopCondition", "script", "serviceTask",
     }
 )  # fmt: skip
 
 #: Constructs refused with the reason given to the process owner.
 REFUSED = {
-    "serviceTask": "tâche de service : aucun opérateur de service n'est disponible dans ce moteur",
     "sendTask": "tâche d'envoi de message : les messages ne sont pas pris en charge",
     "receiveTask": "tâche de réception de message : les messages ne sont pas pris en charge",
     "messageEventDefinition": "événement message : les messages ne sont pas pris en charge",
@@ -63,6 +63,7 @@ _FLOW_NODES = (
     "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent",
     "boundaryEvent", "task", "userTask", "manualTask", "scriptTask", "businessRuleTask",
     "subProcess", "callActivity", "exclusiveGateway", "parallelGateway", "inclusiveGateway",
+    "serviceTask",
 )  # fmt: skip
 
 
@@ -168,6 +169,8 @@ class _Checker:
                 )
             elif kind == "subProcess":
                 self._check_scope(node)
+            elif kind == "serviceTask":
+                self._check_operator(node)
             if kind in ("startEvent", "intermediateCatchEvent", "boundaryEvent"):
                 self._check_timer(node)
 
@@ -216,6 +219,28 @@ class _Checker:
                     flow,
                     "flux sortant d'une passerelle exclusive sans condition ni flux par défaut",
                 )
+
+    def _check_operator(self, node: etree._Element) -> None:
+        operator = node.find(".//spiffworkflow:serviceTaskOperator", NS)
+        known = ", ".join(sorted(OPERATORS))
+        if operator is None or operator.get("id") not in OPERATORS:
+            name = "aucun" if operator is None else f"« {operator.get('id')} » inconnu"
+            self.problem(
+                node, f"tâche de service sans opérateur du moteur ({name} ; connus : {known})"
+            )
+            return
+        expected = OPERATORS[operator.get("id")]
+        given = {}
+        for parameter in operator.iterfind(".//spiffworkflow:parameter", NS):
+            given[parameter.get("id")] = parameter.get("value") or ""
+        if set(given) != expected:
+            self.problem(
+                node,
+                f"l'opérateur « {operator.get('id')} » attend les paramètres "
+                f"{', '.join(sorted(expected))} (reçus : {', '.join(sorted(given)) or 'aucun'})",
+            )
+        for value in given.values():
+            self._compile(node, value, "eval", "paramètre d'opérateur")
 
     def _check_timer(self, node: etree._Element) -> None:
         timer = node.find("bpmn:timerEventDefinition", NS)

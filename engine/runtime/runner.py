@@ -7,6 +7,7 @@ really reached an end event with every token, and refuse to let a tree grow near
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -62,9 +63,14 @@ class StepLog:
 
 
 class Runner:
-    def __init__(self, clock: Clock, time_limit: float = 1.0) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        time_limit: float = 1.0,
+        operators: Mapping[str, Callable[..., Any]] | None = None,
+    ) -> None:
         self.clock = clock
-        self.script_engine = SandboxedScriptEngine(clock, time_limit)
+        self.script_engine = SandboxedScriptEngine(clock, time_limit, operators)
 
     def new_workflow(
         self, spec: BpmnProcessSpec, subprocess_specs: dict[str, Any], data: dict[str, Any]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -9,6 +11,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 
 from ..clock import Clock
 from ..errors import EngineError, ScriptError
+from ..runtime.jsondata import to_json
 from .runner import Sandbox
 
 
@@ -33,12 +36,29 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
 class SandboxedScriptEngine(PythonScriptEngine):
     """Every script, condition, timer and DMN expression of a workflow runs here.
 
-    The engine also carries the clock: our timer definitions read "now" from it.
+    The engine also carries the clock (our timer definitions read "now" from it) and the
+    operators that service tasks may call (`engine.definitions.operators`).
     """
 
-    def __init__(self, clock: Clock, time_limit: float = 1.0) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        time_limit: float = 1.0,
+        operators: Mapping[str, Callable[..., Any]] | None = None,
+    ) -> None:
         self.clock = clock
+        self.operators = dict(operators or {})
         super().__init__(environment=SandboxEnvironment(Sandbox(clock, time_limit)))
+
+    def call_service(
+        self, task: Any, operation_name: str = "", operation_params: Any = None, **_: Any
+    ) -> str:
+        """Run an engine operator; its errors reach the user as they are (no script prefix)."""
+        function = self.operators.get(operation_name)
+        if function is None:
+            raise _located(ScriptError(f"Opérateur inconnu : « {operation_name} »."), task)
+        params = {name: param["value"] for name, param in (operation_params or {}).items()}
+        return json.dumps(to_json(function(**params)))
 
     def evaluate(self, task: Any, expression: str, external_context: dict | None = None) -> Any:
         try:

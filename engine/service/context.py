@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, select
@@ -11,12 +13,15 @@ from sqlalchemy import Connection, Engine, bindparam, select
 from ..clock import Clock, SystemClock
 from ..config import Settings
 from ..definitions import build_specs
+from ..definitions.bundle import FORMS
+from ..forms import make_validator
 from ..runtime.codec import WorkflowCodec
 from ..runtime.runner import Runner
 from ..store.db import make_engine, reader, writer
 from ..store.migrate import upgrade
 from ..store.models import ProcessVersion
 from ..territory import Territories, territories_at
+from .operators import IMPLEMENTATIONS
 
 _VERSION_FILES = select(
     ProcessVersion.files, ProcessVersion.process_id, ProcessVersion.content_hash
@@ -29,7 +34,9 @@ class Services:
     clock: Clock
     territories: Territories
     runner: Runner
+    forms_path: Path | None = None
     codec: WorkflowCodec = field(default_factory=WorkflowCodec)
+    _validators: dict[tuple[int, str], Any] = field(default_factory=dict, repr=False)
     _specs: dict[int, tuple[Any, dict[str, Any]]] = field(default_factory=dict, repr=False)
     _writer: Engine | None = field(default=None, repr=False)
     _reader: Engine | None = field(default=None, repr=False)
@@ -49,7 +56,8 @@ class Services:
             db=db,
             clock=clock,
             territories=territories_at(settings.reference_data_path),
-            runner=Runner(clock, settings.script_time_limit),
+            runner=Runner(clock, settings.script_time_limit, IMPLEMENTATIONS),
+            forms_path=settings.forms_path,
         )
 
     def write(self) -> Any:
@@ -78,6 +86,20 @@ class Services:
         with self._lock:
             self._specs[version_id] = specs
         return specs
+
+    def form_validator(self, version_id: int, ref: str, connection: Connection) -> Any:
+        """The validator of a form as deployed with a version (cached like the specs)."""
+        key = (version_id, ref)
+        validator = self._validators.get(key)
+        if validator is None:
+            files = connection.execute(_VERSION_FILES, {"version_id": version_id}).one().files
+            text = files.get(FORMS + ref)
+            if text is None:
+                raise KeyError(ref)
+            validator = make_validator(json.loads(text), self.territories)
+            with self._lock:
+                self._validators[key] = validator
+        return validator
 
     def close(self) -> None:
         self.db.dispose()

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import Connection, bindparam, func, insert, select
 
 from ..definitions import ProcessBundle, prepare, read_sources
+from ..definitions.bundle import forms_in
 from ..errors import NotFound
 from ..store.models import ProcessVersion
 from .context import Services
@@ -32,7 +33,7 @@ def deploy(
 ) -> list[DeployedVersion]:
     """Validate every file first, then record a version per changed process, all in one
     transaction: an invalid file deploys nothing, the same content deploys nothing new."""
-    bundles = prepare(sources)
+    bundles = prepare(sources, forms_in(services.forms_path) if services.forms_path else None)
     now = services.clock.now()
     results = []
     with services.write() as connection:
@@ -66,6 +67,7 @@ def _record(connection, bundle: ProcessBundle, now, actor) -> DeployedVersion:  
             files=bundle.files,
             deployed_at=now,
             deployed_by=actor,
+            start_form=bundle.start_form,
         )
     )
     return DeployedVersion(bundle.process_id, bundle.name, version, bundle.content_hash, True)
@@ -79,6 +81,7 @@ class ProcessSummary:
     version_id: int
     reference_prefix: str
     deployed_at: object
+    start_form: str | None = None
 
 
 def latest_versions(services: Services) -> list[ProcessSummary]:
@@ -99,7 +102,9 @@ def latest_versions(services: Services) -> list[ProcessSummary]:
     with services.read() as connection:
         rows = connection.execute(query).all()
     return [
-        ProcessSummary(r.process_id, r.name, r.version, r.id, r.reference_prefix, r.deployed_at)
+        ProcessSummary(
+            r.process_id, r.name, r.version, r.id, r.reference_prefix, r.deployed_at, r.start_form
+        )
         for r in rows
     ]
 
@@ -119,8 +124,9 @@ def latest_version_in(connection: Connection, process_id: str) -> ProcessSummary
             f"Procédure inconnue : « {process_id} » (déployez-la d'abord avec `anct deploy`)."
         )
     return ProcessSummary(
-        row.process_id, row.name, row.version, row.id, row.reference_prefix, row.deployed_at
-    )
+        row.process_id, row.name, row.version, row.id, row.reference_prefix, row.deployed_at,
+        row.start_form,
+    )  # fmt: skip
 
 
 def latest_version(services: Services, process_id: str) -> ProcessSummary:

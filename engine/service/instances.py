@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from ..errors import NotFound, ProcessIncident
+from ..forms import validate_submission
 from ..runtime import snapshot
 from ..store.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, Timer
 from ..store.steps import next_reference_number
@@ -16,6 +17,7 @@ from ..territory import check_siren
 from . import steps
 from .context import Services
 from .deployments import latest_version_in
+from .operators import step_context
 from .validation import check_data
 from .viewer import Viewer
 
@@ -46,8 +48,11 @@ def start(
     siren = check_siren(siren)
     data = dict(check_data(data or {}, "données de départ"))
     now = services.clock.now()
-    with services.write() as connection:
+    with services.write() as connection, step_context(connection, services.clock):
         version = latest_version_in(connection, process_id)
+        if version.start_form:
+            validator = services.form_validator(version.version_id, version.start_form, connection)
+            data = validate_submission(validator, data)
         spec, subprocess_specs = services.specs(version.version_id, connection)
         workflow = services.runner.new_workflow(
             spec, subprocess_specs, {**data, "territoire": departement, "siren": siren}
@@ -188,7 +193,7 @@ def advance(services: Services, reference: str, actor: str | None = None) -> str
     The scheduler calls this for each due timer row; returns the instance status.
     """
     try:
-        with services.write() as connection:
+        with services.write() as connection, step_context(connection, services.clock):
             instance = steps.load(connection, reference=reference)
             workflow = steps.open_workflow(services, instance, connection)
             before = snapshot.take(workflow)

@@ -12,12 +12,13 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, bindparam, select
 
 from ..definitions.timers import duration_after, to_moment
-from ..errors import EngineError, NotFound, ScriptError
+from ..errors import EngineError, InvalidInput, NotFound, ScriptError
 from ..runtime import snapshot
 from ..runtime.jsondata import changes, to_json
 from ..runtime.runner import StepLog, current_data, outcome_of
 from ..store.models import HumanTask, ProcessInstance
 from ..store.steps import StepWrite, TaskRow, TimerRow, save_step
+from ..territory import check_siren
 from .context import Services
 
 RUNNING, COMPLETED, INCIDENT = "en_cours", "terminee", "incident"
@@ -162,7 +163,19 @@ def _task_row(
     if properties.get("assignee"):
         value = _evaluate(services, spiff_task, properties["assignee"], task, "assignee")
         assignee = str(value) if value else None
-    return TaskRow(task.id, task.bpmn_id, task.name, task.role, task.form_ref, assignee, due_at)
+    siren = territory = None
+    try:
+        if properties.get("siren"):
+            siren = check_siren(_evaluate(services, spiff_task, properties["siren"], task, "siren"))
+        if properties.get("territoire"):
+            value = _evaluate(services, spiff_task, properties["territoire"], task, "territoire")
+            territory = services.territories.departement(value).code
+    except InvalidInput as exc:
+        raise ScriptError(f"« {task.name} » ({task.bpmn_id}) : {exc.message}") from None
+    return TaskRow(
+        task.id, task.bpmn_id, task.name, task.role, task.form_ref, assignee, due_at,
+        siren, territory,
+    )  # fmt: skip
 
 
 def _due(

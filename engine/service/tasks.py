@@ -8,11 +8,13 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, or_, select, update
 
 from ..errors import Conflict, Forbidden, NotFound, ProcessIncident
+from ..forms import validate_submission
 from ..runtime import snapshot
 from ..store.models import AuditEvent, HumanTask, ProcessInstance
 from . import steps
 from .context import Services
 from .instances import _task_dict, mark_incident
+from .operators import step_context
 from .validation import check_data
 from .viewer import Viewer
 
@@ -138,10 +140,15 @@ def complete(
     data = check_data(data or {}, "données de la tâche")
     instance = None
     try:
-        with services.write() as connection:
+        with services.write() as connection, step_context(connection, services.clock):
             task, instance = _open_task(connection, viewer, task_id)
             if task.assignee and task.assignee != viewer.login and not viewer.operator:
                 raise Conflict(f"La tâche « {task.name} » est prise en charge par {task.assignee}.")
+            if task.form_ref:
+                validator = services.form_validator(
+                    instance.process_version_id, task.form_ref, connection
+                )
+                data = validate_submission(validator, data, task.name)
             workflow = steps.open_workflow(services, instance, connection)
             before = snapshot.take(workflow)
             if task.id not in before.tasks:

@@ -71,6 +71,7 @@ class ProcessVersion(Base):
     files: Mapped[dict] = mapped_column(JSON)
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deployed_by: Mapped[str | None] = mapped_column(String(200))
+    start_form: Mapped[str | None] = mapped_column(String(300))
 
 
 class ProcessInstance(Base):
@@ -167,3 +168,26 @@ class ReferenceCounter(Base):
     territory: Mapped[str] = mapped_column(String(3), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
+
+
+class Campaign(Base):
+    """A call for applications: its window, its envelope and the running totals of its grants.
+
+    Amounts are integers of cents: exact on both databases. Totals change only through a
+    conditional UPDATE inside the step that grants, so concurrent selections stay exact.
+    """
+
+    __tablename__ = "campaigns"
+
+    code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    instruction_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    committee_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    envelope_cents: Mapped[int] = mapped_column(BigInteger)
+    max_laureates: Mapped[int | None] = mapped_column(Integer)
+    granted_cents: Mapped[int] = mapped_column(BigInteger)
+    laureates: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

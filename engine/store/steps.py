@@ -27,6 +27,9 @@ class TaskRow:
     form_ref: str | None
     assignee: str | None
     due_at: datetime | None
+    #: The task's own organisation and département when they differ from the instance's.
+    siren: str | None = None
+    territory: str | None = None
 
 
 @dataclass
@@ -183,9 +186,12 @@ def save_step(connection: Connection, step: StepWrite) -> tuple[int, int]:
             "completed_at": None,
             "completed_by": None,
         }
-        connection.execute(
-            _INSERT_TASKS, [{**task.__dict__, **shared} for task in step.opened_tasks]
-        )
+        rows = [
+            {**task.__dict__, **shared, "siren": task.siren or step.siren,
+             "territory": task.territory or step.territory}
+            for task in step.opened_tasks
+        ]  # fmt: skip
+        connection.execute(_INSERT_TASKS, rows)
     _save_timers(connection, step)
     if step.audit:
         shared = {"instance_id": step.instance_id, "at": step.now, "lock_version": new_version}

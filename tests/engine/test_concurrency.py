@@ -20,6 +20,7 @@ CREUSE = {"territory": "23", "siren": "212300016"}
 def pg_services(postgresql_database, clock):
     _truncate(postgresql_database)
     context = service.Services.create(Settings(database_url=postgresql_database), clock=clock)
+    context.forms_path = FIXTURES / "forms"
     service.deploy_path(context, FIXTURES)
     yield context
     context.close()

@@ -53,8 +53,10 @@ def test_same_content_is_not_a_new_version_and_changed_content_is(services, oper
 
 
 def test_a_folder_deploys_every_process(services):
+    services.forms_path = FIXTURES / "forms"
     deployed = service.deploy_path(services, FIXTURES)
     assert {d.process_id for d in deployed} == {
+        "appel",
         "approbation",
         "boucle",
         "cofinancement",

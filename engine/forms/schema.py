@@ -1,0 +1,40 @@
+"""Checking a form file when it is deployed with its process."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+
+@dataclass(frozen=True)
+class FormProblem(Exception):
+    message: str
+
+
+def check_form(text: str) -> dict[str, Any]:
+    """The parsed form, or FormProblem saying in French why it cannot be used."""
+    try:
+        form = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FormProblem(f"JSON invalide ligne {exc.lineno} : {exc.msg}") from None
+    if not isinstance(form, dict) or form.get("type") != "object":
+        raise FormProblem("un formulaire est un JSON Schema de type « object »")
+    if not isinstance(form.get("properties"), dict) or not form["properties"]:
+        raise FormProblem("le formulaire ne déclare aucun champ (« properties »)")
+    try:
+        Draft202012Validator.check_schema(form)
+    except SchemaError as exc:
+        where = "/".join(str(p) for p in exc.path) or "racine"
+        raise FormProblem(f"JSON Schema invalide ({where}) : {exc.message}") from None
+    missing = [name for name in form.get("required", []) if name not in form["properties"]]
+    if missing:
+        raise FormProblem(f"champs obligatoires non déclarés : {', '.join(missing)}")
+    order = form.get("x-ordre", [])
+    unknown = [name for name in order if name not in form["properties"]]
+    if unknown:
+        raise FormProblem(f"« x-ordre » cite des champs inconnus : {', '.join(unknown)}")
+    return form
