@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy.exc import OperationalError
@@ -19,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from engine import service
 from engine.config import Settings
 from engine.errors import Conflict, EngineError, InvalidDefinition, NotFound
+from engine.service import campaigns
 from engine.territory import ReferenceDataMissing
 
 from .output import print_json, table, when
@@ -202,6 +205,61 @@ def show(reference: str, as_json: bool) -> None:
         click.echo(
             f"  {when(event['at'])}  {who}  {event['kind']}  {event['label'] or ''}".rstrip()
         )
+
+
+@main.group()
+def campaign() -> None:
+    """Appels à projets : fenêtre de dépôt, enveloppe, totaux attribués."""
+
+
+@campaign.command("create")
+@click.argument("code")
+@click.option("--process", "process_id", required=True, help="Procédure des candidatures.")
+@click.option("--name", required=True, help="Nom de l'appel.")
+@click.option("--opens", required=True, help="Ouverture (AAAA-MM-JJTHH:MM, heure de Paris).")
+@click.option("--closes", required=True, help="Clôture des dépôts.")
+@click.option("--envelope", required=True, help="Enveloppe en euros.")
+@click.option("--max-laureates", type=int, help="Nombre maximal de lauréats.")
+@click.option("--instruction-deadline", help="Date limite d'instruction des préfets.")
+@click.option("--committee", help="Date du comité de sélection.")
+@friendly_errors
+def campaign_create(code: str, process_id: str, name: str, opens: str, closes: str, envelope: str,
+                    max_laureates: int | None, instruction_deadline: str | None,
+                    committee: str | None) -> None:  # fmt: skip
+    """Créer un appel à projets."""
+    created = campaigns.create(
+        services(), code=code, process_id=process_id, name=name, opens_at=paris(opens),
+        closes_at=paris(closes), envelope=envelope, max_laureates=max_laureates,
+        instruction_deadline=paris(instruction_deadline) if instruction_deadline else None,
+        committee_at=paris(committee) if committee else None,
+    )  # fmt: skip
+    click.echo(f"Appel « {created.name} » ({created.code}) créé.")
+
+
+@campaign.command("show")
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+@friendly_errors
+def campaign_show(code: str, as_json: bool) -> None:
+    """Afficher un appel : fenêtre, enveloppe, totaux."""
+    found = campaigns.get(services(), code)
+    if as_json:
+        print_json(found.__dict__)
+        return
+    click.echo(f"{found.name} ({found.code}) — procédure {found.process_id}")
+    click.echo(f"Dépôts du {when(found.opens_at)} au {when(found.closes_at)} (UTC)")
+    click.echo(
+        f"Enveloppe {found.envelope} €, attribué {found.granted_total} €, {found.laureates} lauréat(s)"
+    )
+
+
+def paris(text: str) -> datetime:
+    """A date typed by a person: Paris time unless an offset is given."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"date invalide : « {text} » (attendu AAAA-MM-JJ ou AAAA-MM-JJTHH:MM).")
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("Europe/Paris"))
 
 
 @main.group()

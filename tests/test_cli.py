@@ -144,3 +144,23 @@ def test_console_script_is_installed(database_url, tmp_path):
         capture_output=True, text=True, env=env, check=False,
     )  # fmt: skip
     assert result.returncode == 0 and result.stdout.strip().splitlines()[-1].startswith("SIG-23-")
+
+
+def test_campaigns_from_the_command_line(anct):
+    anct(
+        "campaign", "create", "fabriques-2026", "--process", "fabriques_territoire",
+        "--name", "Fabriques de territoire 2026", "--opens", "2026-03-01", "--closes",
+        "2026-04-30T18:00", "--envelope", "45000000", "--max-laureates", "300",
+    )  # fmt: skip
+    shown = json.loads(anct("campaign", "show", "fabriques-2026", "--json").stdout)
+    assert shown["envelope"] == "45000000" and shown["max_laureates"] == 300
+    assert shown["closes_at"] == "2026-04-30T16:00:00+00:00"
+    again = ["--process", "x", "--name", "x", "--opens", "2026-03-01", "--closes", "2026-04-01"]
+    assert (
+        "déjà"
+        in anct("campaign", "create", "fabriques-2026", *again, "--envelope", "1", code=4).stderr
+    )
+    bad = ["--process", "x", "--name", "x", "--opens", "demain", "--closes", "2026-04-01"]
+    assert (
+        "date invalide" in anct("campaign", "create", "x", *bad, "--envelope", "1", code=1).stderr
+    )
