@@ -37,31 +37,32 @@ def _require_postgresql() -> bool:
 
 @pytest.fixture(scope="session")
 def postgresql_database() -> Iterator[str]:
-    """A migrated PostgreSQL database for the session (created if missing)."""
-    url = make_url(postgresql_url()).set(drivername="postgresql+psycopg")
+    """A migrated PostgreSQL database of its own for this test run, dropped at the end.
+
+    Named after the configured one plus the process id, so that runs in parallel (several
+    developers, or CI next to a session) never share tables.
+    """
+    configured = make_url(postgresql_url()).set(drivername="postgresql+psycopg")
+    url = configured.set(database=f"{configured.database}_{os.getpid()}")
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
-            exists = connection.execute(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}
-            ).scalar()
-            if not exists:
-                connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}"'))
+            connection.execute(text(f'CREATE DATABASE "{url.database}"'))
     except Exception as exc:
+        admin.dispose()
         message = f"PostgreSQL injoignable ({url.render_as_string()}) : {exc.__class__.__name__}"
         if _require_postgresql():
             pytest.fail(message + " — requis ici (ANCT_REQUIRE_POSTGRESQL=1)")
         pytest.skip(message)
-    finally:
-        admin.dispose()
     rendered = url.render_as_string(hide_password=False)
     engine = make_engine(rendered)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
     upgrade(engine)
     engine.dispose()
     yield rendered
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _truncate(url: str) -> None:

@@ -27,6 +27,8 @@ from .validation import NS, check_bpmn, executable_processes, label, local, proc
 from .xml import parse_xml
 
 SUFFIXES = (".bpmn", ".dmn")
+#: What SpiffWorkflow 3.2's DMN engine evaluates (FIRST and the others are not implemented).
+SUPPORTED_HIT_POLICIES = frozenset({"UNIQUE", "COLLECT"})
 #: Key prefix of form files inside a bundle (the rest is the path under `forms/`).
 FORMS = "forms/"
 FormSource = Callable[[str], str | None]
@@ -209,6 +211,14 @@ def _index(documents: list[_Document], problems: list[DefinitionProblem]) -> tup
                 problems.append(DefinitionProblem(doc.name, "fichier DMN sans table de décision"))
             for decision in decisions:
                 decision_files[decision.get("id")] = doc.name
+            for table in (e for e in doc.root.iter() if local(e) == "decisionTable"):
+                policy = (table.get("hitPolicy") or "UNIQUE").upper()
+                if policy not in SUPPORTED_HIT_POLICIES:
+                    problems.append(DefinitionProblem(
+                        doc.name,
+                        f"politique de résultat « {policy} » non prise en charge (UNIQUE ou COLLECT)",
+                        table.sourceline, table.get("id"),
+                    ))  # fmt: skip
     return process_files, decision_files
 
 

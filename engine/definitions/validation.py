@@ -18,6 +18,7 @@ from .operators import OPERATORS
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+DI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
 NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 
 #: Elements of a process the engine runs, or that only document it.
@@ -97,11 +98,37 @@ class _Checker:
         processes = self.root.findall("bpmn:process", NS)
         if not any(p.get("isExecutable") == "true" for p in processes):
             self.problem(None, 'aucun processus exécutable (isExecutable="true") dans ce fichier')
+        self._check_unique_ids()
         for element in self.root.iter(f"{{{BPMN_NS}}}*"):
             self._check_element(element)
         for process in processes:
             self._check_scope(process)
         return self.problems
+
+    def _check_unique_ids(self) -> None:
+        """SpiffWorkflow finds elements by id anywhere in the file, extensions included."""
+        seen: dict[str, etree._Element] = {}
+        for element in self.root.iter():
+            ident = element.get("id") if isinstance(element.tag, str) else None
+            if not ident:
+                continue
+            namespace = etree.QName(element).namespace
+            if not (namespace == BPMN_NS or local(element) == "serviceTaskOperator"):
+                continue
+            first = seen.setdefault(ident, element)
+            if first is element:
+                continue
+            operator = next(
+                (e for e in (first, element) if local(e) == "serviceTaskOperator"), None
+            )
+            other = element if operator is first else first
+            if operator is not None:
+                message = f"l'identifiant « {ident} » est aussi le nom d'un opérateur : renommez l'élément"
+            else:
+                message = (
+                    f"identifiant « {ident} » utilisé deux fois (aussi ligne {first.sourceline})"
+                )
+            self.problem(other, message)
 
     def _check_element(self, element: etree._Element) -> None:
         name = local(element)

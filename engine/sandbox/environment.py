@@ -10,7 +10,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from ..clock import Clock
-from ..errors import EngineError, ScriptError
+from ..errors import EngineError, InvalidInput, ScriptError
 from ..runtime.jsondata import to_json
 from .runner import Sandbox
 
@@ -78,6 +78,8 @@ def _located(exc: EngineError, task: Any) -> EngineError:
     spec = task.task_spec
     label = getattr(spec, "bpmn_name", None) or getattr(spec, "bpmn_id", None) or spec.name
     prefix = f"« {label} » ({getattr(spec, 'bpmn_id', spec.name)}) : "
+    if isinstance(exc, InvalidInput):
+        return exc  # a refusal the process addresses to the person, as written
     if not exc.message.startswith("« "):
         exc.message = prefix + exc.message
         exc.args = (exc.message,)

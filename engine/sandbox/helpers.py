@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..clock import Clock, as_utc
-from ..errors import SandboxViolation, ScriptError
+from ..errors import InvalidInput, SandboxViolation, ScriptError
 from .guards import MAX_LENGTH
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -116,6 +116,7 @@ def make_helpers(clock: Clock) -> dict[str, Any]:
     helpers.update({"None": None, "True": True, "False": False})
     helpers.update(
         range=_limited_range,
+        refuser=refuser,
         date=date,
         datetime=datetime,
         timedelta=timedelta,
@@ -132,6 +133,11 @@ def make_helpers(clock: Clock) -> dict[str, Any]:
     # name `__import__`, so this reaches no script, only the library.
     helpers["__import__"] = _library_import
     return helpers
+
+
+def refuser(message: Any) -> None:
+    """Refuse the step with a message for the person (the task stays open, nothing is kept)."""
+    raise InvalidInput(str(message)[:1000] or "Étape refusée.")
 
 
 _LIBRARY_MODULES = frozenset({"time", "_strptime"})

@@ -194,3 +194,54 @@ def test_an_invalid_form_file_is_refused(services, tmp_path):
         match=r"formulaire « essai/selection\.json » invalide : JSON Schema invalide",
     ):
         service.deploy_path(services, FIXTURES / "appel.bpmn")
+
+
+def test_an_element_named_like_an_operator_is_refused_in_french(services, tmp_path):
+    services.forms_path = FIXTURES / "forms"
+    path = tmp_path / "appel.bpmn"
+    content = (FIXTURES / "appel.bpmn").read_text(encoding="utf-8")
+    path.write_text(content.replace('"reserver"', '"reserver_enveloppe"'), encoding="utf-8")
+    with pytest.raises(InvalidDefinition, match="aussi le nom d'un opérateur"):
+        service.deploy_path(services, path)
+
+
+def test_unsupported_decision_hit_policy_is_refused(services, tmp_path):
+    shutil.copy(FIXTURES / "cofinancement.bpmn", tmp_path / "cofinancement.bpmn")
+    dmn = (FIXTURES / "bareme.dmn").read_text(encoding="utf-8")
+    (tmp_path / "bareme.dmn").write_text(
+        dmn.replace('hitPolicy="UNIQUE"', 'hitPolicy="FIRST"'), encoding="utf-8"
+    )
+    with pytest.raises(InvalidDefinition, match="« FIRST » non prise en charge"):
+        service.deploy_path(services, tmp_path)
+
+
+def test_a_script_can_refuse_a_step_with_a_plain_message(appel, operator, tmp_path):
+    content = (FIXTURES / "appel.bpmn").read_text(encoding="utf-8")
+    refusal = (
+        '<bpmn:scriptTask id="controler" name="Contrôler"><bpmn:incoming>f3</bpmn:incoming>'
+        "<bpmn:outgoing>f3b</bpmn:outgoing><bpmn:script>if montant_accorde &gt; montant:\n"
+        '    refuser("Le montant accordé dépasse le montant demandé.")</bpmn:script></bpmn:scriptTask>\n'
+        '    <bpmn:sequenceFlow id="f3b" sourceRef="controler" targetRef="reserver" />\n'
+    )
+    content = content.replace(
+        '<bpmn:sequenceFlow id="f3" sourceRef="selectionner" targetRef="reserver" />',
+        '<bpmn:sequenceFlow id="f3" sourceRef="selectionner" targetRef="controler" />\n    '
+        + refusal,
+    )
+    content = content.replace(
+        "<bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing>",
+        "<bpmn:incoming>f3b</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing>",
+    )
+    content = content.replace(
+        "<bpmn:flowNodeRef>reserver</bpmn:flowNodeRef>",
+        "<bpmn:flowNodeRef>reserver</bpmn:flowNodeRef><bpmn:flowNodeRef>controler</bpmn:flowNodeRef>",
+    )
+    path = tmp_path / "appel.bpmn"
+    path.write_text(content, encoding="utf-8")
+    service.deploy_path(appel, path)
+    started = service.start(appel, "appel", data=CANDIDATURE, **GUERET)
+    task = selection_task(appel, started.reference)
+    with pytest.raises(InvalidInput) as caught:
+        service.complete(appel, operator, task["id"], {"montant_accorde": 60000})
+    assert caught.value.message == "Le montant accordé dépasse le montant demandé."
+    assert selection_task(appel, started.reference)["id"] == task["id"]
