@@ -8,6 +8,8 @@ data, a `datetime`, a `date` (midnight, Paris time) or a `timedelta`. Naive time
 
 from __future__ import annotations
 
+from calendar import monthrange
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +24,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from ..errors import ScriptError
 
 PARIS = ZoneInfo("Europe/Paris")
+#: Tasks of cycle timers that fired during the current engine step (set by the step runner): a
+#: cycle's event stays waiting between firings, so its firings are not task completions.
+CYCLE_FIRINGS: ContextVar[list[Any] | None] = ContextVar("anct_cycle_firings", default=None)
 
 
 def _now(my_task: Any) -> datetime:
@@ -115,24 +120,50 @@ class ClockCycleTimerEventDefinition(CycleTimerEventDefinition):
         if event_value is None:
             value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
             cycles, first, seconds = _cycle(value, now)
+            period = _period(value)
             if seconds <= 0:
                 raise ScriptError(f"Le cycle « {value} » doit avoir une durée positive.")
-            event_value = {"cycles": cycles, "next": first.isoformat(), "duration": seconds}
+            event_value = {"cycles": cycles, "next": first.isoformat(), "duration": seconds,
+                           "first": first.isoformat(), "period": period, "fired": 0}  # fmt: skip
         ready = False
         if event_value["cycles"] != 0:
             next_event = datetime.fromisoformat(event_value["next"])
             if next_event <= now:
-                event_value["next"] = (
-                    next_event + timedelta(seconds=event_value["duration"])
-                ).isoformat()
+                event_value["fired"] = event_value.get("fired", 0) + 1
+                event_value["next"] = _following(event_value, next_event).isoformat()
                 event_value["cycles"] -= 1
                 ready = True
+                log = CYCLE_FIRINGS.get()
+                if log is not None:
+                    log.append(my_task)
         else:
             my_task.internal_data.pop("event_value", None)
             my_task.internal_data["event_fired"] = True
             return False
         my_task._set_internal_data(event_value=event_value)
         return ready
+
+
+def _period(value: Any) -> str | None:
+    """The repeating duration of a cycle, when it is given as a duration ("R/P1Y", "R3/…/P1M")."""
+    parts = str(value).strip().upper().replace("--", "/").split("/")
+    return parts[-1] if len(parts) >= 2 and parts[-1].startswith("P") else None
+
+
+def _following(event_value: dict[str, Any], previous: datetime) -> datetime:
+    """The firing after `previous`: counted on the calendar from the first firing, so that yearly
+    and monthly cycles do not drift across leap years and short months."""
+    period = event_value.get("period")
+    if not period:
+        return previous + timedelta(seconds=event_value["duration"])
+    parts = TimerEventDefinition.parse_iso_duration(period)
+    times = event_value["fired"]
+    first = datetime.fromisoformat(event_value["first"])
+    months = int(parts.pop("years", 0) * 12 + parts.pop("months", 0)) * times
+    index = first.month - 1 + months
+    year, month = first.year + index // 12, index % 12 + 1
+    moment = first.replace(year=year, month=month, day=min(first.day, monthrange(year, month)[1]))
+    return moment + timedelta(**{name: amount * times for name, amount in parts.items()})
 
 
 CLOCK_TIMERS = {

@@ -92,11 +92,26 @@ def _field(error: ValidationError) -> str:
     return ".".join(str(p) for p in path) or "formulaire"
 
 
+def _declared(form: dict[str, Any], field: str) -> dict[str, Any]:
+    """The schema that declares a field, followed from the form's root (for rules written in
+    `if`/`then` or `allOf`, whose errors do not carry the field's own schema)."""
+    schema: Any = form
+    for part in field.split("."):
+        if not isinstance(schema, dict):
+            return {}
+        schema = (
+            schema.get("items", {})
+            if part.isdigit()
+            else schema.get("properties", {}).get(part, {})
+        )
+    return schema if isinstance(schema, dict) else {}
+
+
 def _message(error: ValidationError, form: dict[str, Any]) -> str:
     schema = error.schema if isinstance(error.schema, dict) else {}
     if error.validator == "required":
         name = _field(error).rsplit(".", 1)[-1]
-        schema = form.get("properties", {}).get(name, {}) if not error.absolute_path else {}
+        schema = schema.get("properties", {}).get(name) or _declared(form, _field(error))
     custom = schema.get("x-messages", {}).get(error.validator)
     if custom:
         return custom

@@ -14,12 +14,16 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimerEventDefinition,
+)
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from ..clock import Clock
+from ..definitions.timers import CYCLE_FIRINGS
 from ..errors import EngineError, ProcessIncident, ScriptError
 from ..sandbox.environment import SandboxedScriptEngine
 
@@ -48,6 +52,8 @@ class StepLog:
         if kind is None:
             return
         definition = getattr(spec, "event_definition", None)
+        if isinstance(definition, CycleTimerEventDefinition):
+            return  # recorded at each firing by record_timer
         if isinstance(definition, TimerEventDefinition):
             kind = "minuterie"
         elif kind == "evenement":
@@ -60,6 +66,13 @@ class StepLog:
                 "label": spec.bpmn_name or spec.bpmn_id,
             }
         )
+
+    def record_timer(self, task: Any) -> None:
+        spec = task.task_spec
+        self.events.append(
+            {"kind": "minuterie", "task_id": str(task.id), "bpmn_id": spec.bpmn_id,
+             "label": spec.bpmn_name or spec.bpmn_id}
+        )  # fmt: skip
 
 
 class Runner:
@@ -84,6 +97,8 @@ class Runner:
     def advance(self, workflow: BpmnWorkflow, log: StepLog | None = None) -> StepLog:
         """Run every automatic task and timer that is due now; raise before anything is kept."""
         log = log or StepLog()
+        firings: list[Any] = []
+        token = CYCLE_FIRINGS.set(firings)
         try:
             workflow.refresh_timers()
             workflow.do_engine_steps(did_complete_task=log.record)
@@ -91,6 +106,10 @@ class Runner:
             raise
         except (SpiffWorkflowException, WorkflowException) as exc:
             raise _unwrap(exc) from None
+        finally:
+            CYCLE_FIRINGS.reset(token)
+        for task in firings:
+            log.record_timer(task)
         check_health(workflow)
         return log
 

@@ -245,3 +245,12 @@ def test_a_script_can_refuse_a_step_with_a_plain_message(appel, operator, tmp_pa
         service.complete(appel, operator, task["id"], {"montant_accorde": 60000})
     assert caught.value.message == "Le montant accordé dépasse le montant demandé."
     assert selection_task(appel, started.reference)["id"] == task["id"]
+
+
+def test_messages_of_nested_fields_are_the_form_s_own(appel):
+    data = {**CANDIDATURE, "signataires": [{"siren": "212300016"}, {"nom": "Sans SIREN"}]}
+    with pytest.raises(InvalidInput) as caught:
+        service.start(appel, "appel", data=data, **GUERET)
+    assert caught.value.details["fields"] == {
+        "signataires.1.siren": "Indiquez le SIREN du signataire."
+    }
