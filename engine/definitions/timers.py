@@ -29,8 +29,13 @@ PARIS = ZoneInfo("Europe/Paris")
 CYCLE_FIRINGS: ContextVar[list[Any] | None] = ContextVar("anct_cycle_firings", default=None)
 
 
+#: The moment timers see while the runner catches up on timers that fell due one after the
+#: other (an instance advanced late fires them in their order, each at its own time).
+TIMER_NOW: ContextVar[datetime | None] = ContextVar("anct_timer_now", default=None)
+
+
 def _now(my_task: Any) -> datetime:
-    return my_task.workflow.script_engine.clock.now()
+    return TIMER_NOW.get() or my_task.workflow.script_engine.clock.now()
 
 
 def to_moment(value: Any) -> datetime:

@@ -23,12 +23,15 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from ..clock import Clock
-from ..definitions.timers import CYCLE_FIRINGS
+from ..definitions.timers import CYCLE_FIRINGS, TIMER_NOW
 from ..errors import EngineError, ProcessIncident, ScriptError
 from ..sandbox.environment import SandboxedScriptEngine
+from .snapshot import take
 
 #: Deepest task tree we let an instance reach; the library silently stops at 1 000.
 MAX_TREE_DEPTH = 900
+#: Timer moments replayed in one step at most (a monthly cycle left for eight years).
+MAX_CATCH_UP = 100
 
 _AUDITED = {
     "ScriptTask": "script",
@@ -95,11 +98,17 @@ class Runner:
         return workflow
 
     def advance(self, workflow: BpmnWorkflow, log: StepLog | None = None) -> StepLog:
-        """Run every automatic task and timer that is due now; raise before anything is kept."""
+        """Run every automatic task and timer that is due now; raise before anything is kept.
+
+        Timers that fell due since the instance last ran fire in the order of their due dates,
+        each seeing its own moment: a yearly report due before the end of a follow-up period is
+        not lost because both passed before the scheduler came by.
+        """
         log = log or StepLog()
         firings: list[Any] = []
         token = CYCLE_FIRINGS.set(firings)
         try:
+            self._catch_up(workflow, log)
             workflow.refresh_timers()
             workflow.do_engine_steps(did_complete_task=log.record)
         except EngineError:
@@ -112,6 +121,22 @@ class Runner:
             log.record_timer(task)
         check_health(workflow)
         return log
+
+    def _catch_up(self, workflow: BpmnWorkflow, log: StepLog) -> None:
+        now = self.clock.now()
+        workflow.do_engine_steps(did_complete_task=log.record)
+        previous = None
+        for _ in range(MAX_CATCH_UP):
+            due = [t.due_at for t in take(workflow).timers.values() if t.due_at < now]
+            if not due or min(due) == previous:
+                return
+            previous = min(due)
+            moment = TIMER_NOW.set(previous)
+            try:
+                workflow.refresh_timers()
+                workflow.do_engine_steps(did_complete_task=log.record)
+            finally:
+                TIMER_NOW.reset(moment)
 
     def complete(self, workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> StepLog:
         task = workflow.get_task_from_id(UUID(task_id))

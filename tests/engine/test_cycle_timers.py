@@ -52,3 +52,19 @@ def test_monthly_cycle_keeps_to_the_end_of_month_and_logs_each_firing(
         assert [t["bpmn_id"] for t in details.tasks].count("rapport") == turn
         assert [e["kind"] for e in details.history].count("minuterie") == turn
     assert service.get_instance(services, started.reference, operator).timers == []
+
+
+def test_an_instance_advanced_late_fires_every_missed_turn_in_order(
+    services, operator, clock, tmp_path
+):
+    path = tmp_path / "suivi.bpmn"
+    path.write_text(CYCLE, encoding="utf-8")
+    service.deploy_path(services, path)
+    clock.set("2027-01-30T09:00:00+01:00")
+    started = service.start(services, "suivi", territory="23", siren="212300016")
+    clock.set("2027-06-01T09:00:00+02:00")  # the scheduler was away for four months
+    service.advance(services, started.reference)
+    details = service.get_instance(services, started.reference, operator)
+    assert [t["bpmn_id"] for t in details.tasks].count("rapport") == 3
+    assert [e["kind"] for e in details.history].count("minuterie") == 3
+    assert details.timers == []
