@@ -16,7 +16,7 @@ from .context import Services
 from .instances import _task_dict, mark_incident
 from .operators import step_context
 from .validation import check_data
-from .viewer import Viewer
+from .viewer import ASSIGNED_ONLY, Viewer
 
 OPEN = "ouverte"
 
@@ -65,9 +65,13 @@ def _open_task(connection: Connection, viewer: Viewer, task_id: str) -> tuple[An
     if found is None or not viewer.may_see(found[0].territory, found[0].siren):
         raise NotFound(f"Tâche introuvable : « {task_id} ».")
     task, instance = found
+    if task.role in ASSIGNED_ONLY and not viewer.may_act(
+        task.role, task.territory, task.siren, task.assignee
+    ):
+        raise NotFound(f"Tâche introuvable : « {task_id} ».")
     if task.status != OPEN:
         raise Conflict(f"La tâche « {task.name} » a déjà été traitée.")
-    if not viewer.may_act(task.role, task.territory, task.siren):
+    if not viewer.may_act(task.role, task.territory, task.siren, task.assignee):
         raise Forbidden(f"Votre rôle ne permet pas de traiter la tâche « {task.name} ».")
     return task, instance
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
 
+from ..roles import EXPERT
 from ..store.models import HumanTask
 
 
@@ -22,6 +23,11 @@ class Grant:
         return self.scope in (territory, siren)
 
 
+#: Roles that act only on the tasks assigned to them by name (an expert works on the missions
+#: the agency gave them, not on every expert task of the territory).
+ASSIGNED_ONLY = frozenset({EXPERT})
+
+
 @dataclass(frozen=True)
 class Viewer:
     login: str
@@ -33,10 +39,12 @@ class Viewer:
     def command_line(cls, login: str = "cli") -> Viewer:
         return cls(login=login, operator=True)
 
-    def may_act(self, role: str, territory: str, siren: str) -> bool:
-        return self.operator or any(
-            g.role == role and g.covers(territory, siren) for g in self.grants
-        )
+    def may_act(self, role: str, territory: str, siren: str, assignee: str | None = None) -> bool:
+        if self.operator:
+            return True
+        if role in ASSIGNED_ONLY and assignee != self.login:
+            return False
+        return any(g.role == role and g.covers(territory, siren) for g in self.grants)
 
     def may_see(self, territory: str, siren: str) -> bool:
         return self.operator or any(g.covers(territory, siren) for g in self.grants)
@@ -48,6 +56,8 @@ class Viewer:
         clauses = []
         for grant in self.grants:
             clause = HumanTask.role == grant.role
+            if grant.role in ASSIGNED_ONLY:
+                clause = and_(clause, HumanTask.assignee == self.login)
             if grant.scope is not None:
                 clause = and_(
                     clause, or_(HumanTask.territory == grant.scope, HumanTask.siren == grant.scope)
