@@ -48,8 +48,17 @@ class StepLog:
     """What the engine did by itself during a step (scripts, decisions, timers, end)."""
 
     events: list[dict[str, Any]] = field(default_factory=list)
+    #: What each task completed during the step wrote, in completion order.
+    writes: list[dict[str, Any]] = field(default_factory=list)
+
+    def record_writes(self, task: Any) -> None:
+        parent = task.parent.data if task.parent is not None else {}
+        changed = {k: v for k, v in task.data.items() if k not in parent or parent[k] != v}
+        if changed:
+            self.writes.append(changed)
 
     def record(self, task: Any) -> None:
+        self.record_writes(task)
         spec = task.task_spec
         kind = _AUDITED.get(type(spec).__name__)
         if kind is None:
@@ -144,6 +153,7 @@ class Runner:
         try:
             task.data.update(data)
             task.run()
+            log.record_writes(task)
         except EngineError:
             raise
         except (SpiffWorkflowException, WorkflowException) as exc:
@@ -216,7 +226,15 @@ def outcome_of(workflow: BpmnWorkflow) -> str | None:
     return properties.get("outcome") or end.task_spec.bpmn_id
 
 
-def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
-    """The dossier's data as the last completed task left it."""
-    task = workflow.last_task or workflow.task_tree
-    return {**workflow.data, **task.data}
+def current_data(workflow: BpmnWorkflow, previous: dict[str, Any], log: StepLog) -> dict[str, Any]:
+    """The dossier's data: what it held, updated with what each task of the step wrote.
+
+    SpiffWorkflow keeps data per task; on parallel branches the last task's copy misses what the
+    other branches wrote (a reminder's flag, a report), so the dossier view accumulates writes
+    (a variable a script deletes therefore stays here with its last value).
+    """
+    data = dict(previous)
+    for changes in log.writes:
+        data.update(changes)
+    data.update(workflow.data)
+    return data

@@ -103,7 +103,7 @@ def commit(
 ) -> tuple[int, int]:
     """Write the step computed in memory; returns (instance id, new lock version)."""
     after = snapshot.take(workflow)
-    data = to_json(current_data(workflow))
+    data = to_json(current_data(workflow, instance.data, log))
     completed = workflow.is_completed()
     step = StepWrite(
         instance_id=instance.id,

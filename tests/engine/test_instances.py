@@ -277,6 +277,7 @@ def test_timers_fire_when_the_injected_clock_passes_them(deployed, operator, clo
     assert service.advance(deployed, started.reference) == "terminee"
     details = service.get_instance(deployed, started.reference, operator)
     assert (details.outcome, details.tasks, details.timers) == ("sans_suite", [], [])
+    assert details.data["relances"] == 1, "what the reminder branch wrote stays in the dossier"
     with deployed.db.connect() as connection:
         statuses = dict(connection.execute(select(Timer.bpmn_id, Timer.status)).all())
     assert statuses == {"rappel": "declenchee", "delai_depasse": "declenchee"}
