@@ -7,6 +7,7 @@ status (1: refused, 3: not found, 4: conflict); never a traceback.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -263,6 +264,43 @@ def paris(text: str) -> datetime:
 
 
 @main.group()
+def timers() -> None:
+    """Minuteries : déclenchement de ce qui est échu."""
+
+
+@timers.command("fire-due")
+@click.option(
+    "--now",
+    "now_text",
+    help="Instant de référence (AAAA-MM-JJTHH:MM, heure de Paris).",
+)
+@friendly_errors
+def timers_fire_due(now_text: str | None) -> None:
+    """Déclencher une fois les minuteries échues (démonstrations, exploitation)."""
+    from engine.clock import ManualClock
+    from engine.scheduler import fire_due
+
+    clock = ManualClock(paris(now_text)) if now_text else None
+    report = fire_due(service.Services.create(Settings.from_env(), clock=clock))
+    click.echo(
+        f"{report.claimed} minuterie(s) échue(s), {report.instances} dossier(s) avancé(s), "
+        f"{len(report.failed)} à réessayer, {len(report.incidents)} incident(s)."
+    )
+
+
+@main.command()
+@click.option("--interval", default=1.0, show_default=True, help="Secondes entre deux passages.")
+@friendly_errors
+def worker(interval: float) -> None:
+    """Déclencher les minuteries en continu (autant de processus que voulu sur PostgreSQL)."""
+    from engine.scheduler.worker import run_forever
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    click.echo(f"Minuteries : passage toutes les {interval:g} s.")
+    run_forever(services(), interval)
+
+
+@main.group()
 def db() -> None:
     """Base de données."""
 
@@ -296,7 +334,12 @@ def serve(host: str, port: int, deploy_processes: bool) -> None:
     if deploy_processes and any(settings.processes_path.rglob("*.bpmn")):
         for result in service.deploy_path(context, settings.processes_path, "demarrage"):
             click.echo(f"{result.process_id} version {result.version}")
-    click.echo(f"Application servie sur http://{host}:{port}/")
+    from engine.scheduler.worker import start_in_background
+
+    start_in_background(context)
+    click.echo(
+        f"Application servie sur http://{host}:{port}/ (minuteries déclenchées chaque seconde)"
+    )
     run_simple(host, port, create_app(context), threaded=True, use_reloader=False)
 
 

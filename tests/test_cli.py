@@ -6,7 +6,9 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -164,3 +166,21 @@ def test_campaigns_from_the_command_line(anct):
     assert (
         "date invalide" in anct("campaign", "create", "x", *bad, "--envelope", "1", code=1).stderr
     )
+
+
+def test_timers_fire_due_at_a_given_moment(anct):
+    anct("deploy", str(FIXTURES / "relance.bpmn"))
+    data = '{"date_limite": "2026-12-31", "referent": "marie"}'
+    reference = anct(
+        "start", "relance", "--territory", "23", "--siren", "212300016", "--data", data
+    ).stdout.split()[-1]
+    due = json.loads(anct("show", reference, "--json").stdout)["timers"][0]["due_at"]
+    moment = datetime.fromisoformat(due).astimezone(ZoneInfo("Europe/Paris"))
+    before = (moment - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
+    after = (moment + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
+    assert anct("timers", "fire-due", "--now", before).stdout.startswith("0 minuterie(s) échue(s)")
+    assert anct("timers", "fire-due", "--now", after).stdout.startswith(
+        "1 minuterie(s) échue(s), 1 dossier(s)"
+    )
+    shown = json.loads(anct("show", reference, "--json").stdout)
+    assert shown["data"]["relances"] == 1

@@ -105,7 +105,15 @@ _INSERT_TIMERS = insert(_TIMERS)
 _MOVE_TIMER = (
     update(_TIMERS)
     .where(_TIMERS.c.id == bindparam("b_id"))
-    .values(due_at=bindparam("due_at"), status="en_attente", updated_at=bindparam("updated_at"))
+    .values(
+        due_at=bindparam("due_at"),
+        status="en_attente",
+        updated_at=bindparam("updated_at"),
+        locked_by=None,
+        locked_until=None,
+        attempts=0,
+        last_error=None,
+    )
 )
 _END_TIMERS = (
     update(_TIMERS)

@@ -1,0 +1,79 @@
+"""One sweep: claim the due timers, advance each instance once, record what failed."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from ..errors import EngineError
+from ..service import instances
+from ..service.context import Services
+from ..store.models import ProcessInstance
+from .claims import claim, record_failure
+
+#: How long a claimed timer stays with its worker; past it, another worker may fire it.
+LEASE = timedelta(seconds=60)
+#: Attempts before a failing timer becomes an incident; waits between them double.
+MAX_ATTEMPTS = 5
+FIRST_RETRY = timedelta(seconds=30)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class FiringReport:
+    claimed: int = 0
+    instances: int = 0
+    failed: list[str] = field(default_factory=list)
+    incidents: list[str] = field(default_factory=list)
+
+
+def fire_due(services: Services, *, worker: str | None = None, limit: int = 500) -> FiringReport:
+    """Fire what is due at the services' clock; safe to run in any number of workers at once."""
+    worker = worker or worker_name()
+    now = services.clock.now()
+    with services.write() as connection:
+        claimed = claim(connection, now, worker, limit, LEASE)
+    report = FiringReport(claimed=len(claimed))
+    by_instance: dict[int, list[tuple[str, int]]] = {}
+    for timer_id, instance_id, attempts in claimed:
+        by_instance.setdefault(instance_id, []).append((timer_id, attempts))
+    for instance_id, timers in by_instance.items():
+        report.instances += 1
+        try:
+            with services.read() as connection:
+                reference = connection.execute(
+                    ProcessInstance.__table__.select()
+                    .with_only_columns(ProcessInstance.reference)
+                    .where(ProcessInstance.id == instance_id)
+                ).scalar_one()
+            instances.advance(services, reference, actor="minuterie")
+        except EngineError as error:
+            _failed(services, timers, worker, error.message, report, reference)
+        except Exception as error:
+            _failed(
+                services,
+                timers,
+                worker,
+                f"{type(error).__name__} : {error}",
+                report,
+                str(instance_id),
+            )
+    return report
+
+
+def _failed(
+    services: Services, timers, worker: str, message: str, report: FiringReport, label: str
+) -> None:  # type: ignore[no-untyped-def]
+    now = services.clock.now()
+    with services.write() as connection:
+        for timer_id, attempts in timers:
+            retry_at = None
+            if attempts < MAX_ATTEMPTS:
+                retry_at = now + FIRST_RETRY * (2 ** (attempts - 1))
+            record_failure(connection, timer_id, worker, message, retry_at, now)
+            (report.failed if retry_at else report.incidents).append(label)

@@ -1,0 +1,12 @@
+"""WSGI entry point for production servers: `gunicorn web.wsgi:app`.
+
+Configuration comes from the environment (DATABASE_URL…); the database is upgraded on start.
+Timers are fired by separate `anct worker` processes, not by the web workers.
+"""
+
+from engine.config import Settings
+from engine.service import Services
+
+from .app import create_app
+
+app = create_app(Services.create(Settings.from_env()))
