@@ -20,8 +20,14 @@ def _default_instance_path() -> Path:
 class Settings:
     database_url: str = ""
     instance_path: Path = field(default_factory=_default_instance_path)
-    processes_path: Path = PROJECT_ROOT / "processes"
-    forms_path: Path = PROJECT_ROOT / "forms"
+    processes_path: Path = field(
+        default_factory=lambda: Path(
+            os.environ.get("ANCT_PROCESSES_PATH", PROJECT_ROOT / "processes")
+        )
+    )
+    forms_path: Path = field(
+        default_factory=lambda: Path(os.environ.get("ANCT_FORMS_PATH", PROJECT_ROOT / "forms"))
+    )
     reference_data_path: Path = field(
         default_factory=lambda: Path(
             os.environ.get(

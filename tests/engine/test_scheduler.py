@@ -109,3 +109,21 @@ def test_racing_workers_fire_each_timer_exactly_once(postgresql_database, clock,
         history = service.get_instance(services, reference, operator).history
         assert [e["kind"] for e in history].count("minuterie") == 1
     services.close()
+
+
+def test_a_timer_held_by_a_dead_worker_is_fired_by_another_once_the_lease_expires(
+    deployed, operator, clock
+):
+    from engine.scheduler.claims import claim
+    from engine.scheduler.firing import LEASE
+
+    started = service.start(deployed, "relance", data=RELANCE, **GUERET)
+    clock.advance(days=8)
+    with deployed.write() as connection:  # worker "mort" claims, then is killed before firing
+        assert len(claim(connection, clock.now(), "mort", 10, LEASE)) == 1
+    assert fire_due(deployed, worker="vivant").claimed == 0, "the lease still protects the row"
+    clock.advance(seconds=LEASE.total_seconds() + 1)
+    assert fire_due(deployed, worker="vivant").claimed == 1
+    details = service.get_instance(deployed, started.reference, operator)
+    assert details.data["relances"] == 1
+    assert [e["kind"] for e in details.history].count("minuterie") == 1
