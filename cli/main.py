@@ -296,6 +296,7 @@ def worker(interval: float) -> None:
     from engine.scheduler.worker import run_forever
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     click.echo(f"Minuteries : passage toutes les {interval:g} s.")
     run_forever(services(), interval)
 
