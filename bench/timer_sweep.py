@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from engine_throughput import PostgreSQLUnavailable, fresh_postgresql
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 
@@ -41,6 +41,7 @@ from engine.clock import ManualClock
 from engine.config import Settings
 from engine.scheduler import fire_due
 from engine.scheduler.claims import PENDING
+from engine.store.leases import due_candidates
 from engine.store.models import Timer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,17 +116,9 @@ def fill(services: service.Services, clock: ManualClock, due: int, pending: int)
 
 
 def explain_claim(services: service.Services, now: datetime, limit: int) -> tuple[str, float]:
-    """Plan de la sous-requête de prise (la même que `claims.claim`), exécutée puis annulée."""
-    candidates = (
-        select(_TIMERS.c.id)
-        .where(
-            _TIMERS.c.status == PENDING,
-            _TIMERS.c.due_at <= now,
-            or_(_TIMERS.c.locked_until.is_(None), _TIMERS.c.locked_until < now),
-        )
-        .order_by(_TIMERS.c.due_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    """Plan de la sous-requête de prise (celle de `store.leases`), exécutée puis annulée."""
+    candidates = due_candidates(
+        _TIMERS, _TIMERS.c.due_at, now=now, limit=limit, pending=PENDING, skip_locked=True
     )
     compiled = candidates.compile(dialect=postgresql.psycopg.dialect())
     with services.db.connect() as connection:

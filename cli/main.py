@@ -301,6 +301,116 @@ def worker(interval: float) -> None:
     run_forever(services(), interval)
 
 
+@timers.command("retry")
+@click.argument("timer_id")
+@friendly_errors
+def timers_retry(timer_id: str) -> None:
+    """Relancer une minuterie en incident (après correction de la cause)."""
+    from engine.service import incidents
+
+    incidents.retry_timer(services(), service.Viewer.command_line(), timer_id)
+    click.echo(f"Minuterie {timer_id} relancée : elle sera déclenchée au prochain passage.")
+
+
+@main.command("incidents")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+@friendly_errors
+def incidents_command(as_json: bool) -> None:
+    """Minuteries en incident, dossiers arrêtés, courriels en échec."""
+    from engine.service import incidents
+
+    found = incidents.list_incidents(services(), service.Viewer.command_line())
+    if as_json:
+        print_json(found)
+        return
+    if not any(found.values()):
+        click.echo("Aucun incident.")
+    for timer in found["minuteries"]:
+        click.echo(f"minuterie {timer['id']}  {timer['dossier']}  {timer['name']}  "
+                   f"{timer['attempts']} essai(s) : {timer['error']}")  # fmt: skip
+    for dossier in found["dossiers"]:
+        click.echo(f"dossier {dossier['dossier']} : {dossier['error']}")
+    for email in found["courriels"]:
+        click.echo(f"courriel {email['id']} à {email['to']} « {email['subject']} » : "
+                   f"{email['error']}")  # fmt: skip
+
+
+@main.group()
+def mail() -> None:
+    """Courriels : file d'envoi."""
+
+
+@mail.command("send")
+@friendly_errors
+def mail_send() -> None:
+    """Envoyer maintenant les courriels en attente (le worker le fait chaque seconde)."""
+    from engine.scheduler.worker import send_mail
+
+    click.echo(f"{send_mail(services())} courriel(s) envoyé(s).")
+
+
+@main.group()
+def users() -> None:
+    """Utilisateurs et habilitations."""
+
+
+@users.command("create")
+@click.argument("login")
+@click.option("--name", help="Nom affiché (par défaut : l'identifiant).")
+@click.option("--role", "roles", multiple=True, required=True, help="Rôle (répétable).")
+@click.option(
+    "--scope", "scopes", multiple=True,
+    help="Périmètre du --role de même rang : code de département ou SIREN ; vide : national.",
+)  # fmt: skip
+@click.option("--email")
+@click.option("--organisation")
+@click.option("--password", help="Mot de passe (10 caractères au moins).")
+@friendly_errors
+def users_create(
+    login: str,
+    name: str | None,
+    roles: tuple[str, ...],
+    scopes: tuple[str, ...],
+    email: str | None,
+    organisation: str | None,
+    password: str | None,
+) -> None:
+    """Créer un utilisateur : --role prefet --scope 23 --role comite (rôle national)."""
+    from engine.service import users as accounts
+
+    if len(scopes) > len(roles):
+        fail("plus de --scope que de --role : chaque --scope suit le --role qu'il précise.")
+    grants = [(role, scopes[i] if i < len(scopes) else None) for i, role in enumerate(roles)]
+    account = accounts.create_user(
+        services(), login, name=name or login, grants=grants, email=email, password=password,
+        organisation=organisation,
+    )  # fmt: skip
+    described = ", ".join(f"{g.role} ({g.scope or 'national'})" for g in account.grants)
+    click.echo(f"Utilisateur {account.login} créé : {described}.")
+
+
+@main.command("notifications")
+@click.argument("login")
+@click.option("--unread", is_flag=True, help="Seulement les non lues.")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+@friendly_errors
+def notifications_command(login: str, unread: bool, as_json: bool) -> None:
+    """Les notifications d'un utilisateur, les plus récentes d'abord."""
+    from engine.service import notifications as notices
+    from engine.service import users as accounts
+
+    context = services()
+    viewer = accounts.viewer_for(context, login)
+    found = notices.list_notifications(context, viewer, unread_only=unread)
+    if as_json:
+        print_json(found)
+        return
+    click.echo(f"{notices.unread_count(context, viewer)} non lue(s).")
+    for notice in found:
+        mark = " " if notice["read_at"] else "•"
+        click.echo(f"{mark} {notice['created_at'][:16]}  {notice['subject']}  {notice['link']}")
+
+
 @main.group()
 def db() -> None:
     """Base de données."""

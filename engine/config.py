@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .notifications.mailer import FolderMailer, Mailer, SmtpMailer
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -38,6 +40,16 @@ class Settings:
     )
     #: Wall-clock seconds a single script or expression of a process may run.
     script_time_limit: float = 1.0
+    #: Address of the web application, for the links in notifications and e-mails.
+    base_url: str = "http://127.0.0.1:5000"
+    #: SMTP server for e-mails; without one, e-mails are written to <instance>/courriels/.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    mail_from: str = "Plateforme ANCT <ne-pas-repondre@anct.gouv.fr>"
 
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -46,7 +58,28 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
+        env = os.environ.get
         return cls(
-            database_url=os.environ.get("DATABASE_URL", ""),
-            script_time_limit=float(os.environ.get("ANCT_SCRIPT_TIME_LIMIT", "1.0")),
+            database_url=env("DATABASE_URL", ""),
+            script_time_limit=float(env("ANCT_SCRIPT_TIME_LIMIT", "1.0")),
+            base_url=env("ANCT_BASE_URL", cls.base_url),
+            smtp_host=env("ANCT_SMTP_HOST", ""),
+            smtp_port=int(env("ANCT_SMTP_PORT", "25")),
+            smtp_user=env("ANCT_SMTP_USER", ""),
+            smtp_password=env("ANCT_SMTP_PASSWORD", ""),
+            smtp_starttls=_flag(env("ANCT_SMTP_STARTTLS", "")),
+            smtp_ssl=_flag(env("ANCT_SMTP_SSL", "")),
+            mail_from=env("ANCT_MAIL_FROM", cls.mail_from),
         )
+
+    def mailer(self) -> Mailer:
+        if self.smtp_host:
+            return SmtpMailer(
+                self.smtp_host, self.smtp_port, self.smtp_user or None,
+                self.smtp_password or None, self.smtp_starttls, self.smtp_ssl,
+            )  # fmt: skip
+        return FolderMailer(self.instance_path / "courriels")
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "oui", "yes", "on")

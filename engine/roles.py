@@ -22,3 +22,7 @@ ROLE_LABELS = {
 
 #: Roles that may hold tasks in a lane (the others manage the platform, not dossiers).
 LANE_ROLES = frozenset({COLLECTIVITE, PREFET, EQUIPE_NATIONALE, COMITE, EXPERT})
+
+#: Roles that act only on the tasks assigned to them by name (an expert works on the missions
+#: the agency gave them, not on every expert task of the territory).
+ASSIGNED_ONLY = frozenset({EXPERT})

@@ -83,6 +83,11 @@ class Territories:
             self._epci_sirens = frozenset(e["code"] for e in self._load("epci.json"))
         return self._epci_sirens
 
+    def label(self, code: str) -> str:
+        """« Creuse (23) », or the code alone if it is unknown."""
+        found = self.departements.get(code)
+        return f"{found.nom} ({code})" if found else code
+
     def departements_of_region(self, region_code: str) -> list[str]:
         return [d.code for d in self.departements.values() if d.region == region_code]
 

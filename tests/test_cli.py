@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import os
 import subprocess
@@ -184,3 +186,51 @@ def test_timers_fire_due_at_a_given_moment(anct):
     )
     shown = json.loads(anct("show", reference, "--json").stdout)
     assert shown["data"]["relances"] == 1
+
+
+def test_users_notifications_and_mail_from_the_command_line(anct, monkeypatch, tmp_path):
+    monkeypatch.setenv("ANCT_INSTANCE_PATH", str(tmp_path / "instance"))
+    created = anct(
+        "users", "create", "marie", "--name", "Marie Dupont", "--email", "marie@gueret.fr",
+        "--role", "collectivite", "--scope", "212 300 016", "--role", "comite",
+        "--password", "un mot de passe sûr",
+    )  # fmt: skip
+    assert created.stdout.strip() == (
+        "Utilisateur marie créé : collectivite (212300016), comite (national)."
+    )
+    refused = [
+        (["users", "create", "marie", "--role", "comite"], "existe déjà"),
+        (["users", "create", "paul", "--role", "prefet"], "département"),
+        (["users", "create", "paul", "--role", "prefet", "--scope", "99"], "99"),
+        (["users", "create", "paul", "--role", "maire"], "Rôle inconnu"),
+        (["users", "create", "paul", "--role", "comite", "--password", "court"], "10 caractères"),
+        (["users", "create", "Paul Martin", "--role", "comite"], "Identifiant invalide"),
+    ]
+    for args, message in refused:
+        result = anct(*args, code=4 if message == "existe déjà" else 1)
+        assert message in result.stderr and "Traceback" not in result.stderr, args
+
+    anct("deploy", str(FIXTURES / "relance.bpmn"))
+    data = '{"date_limite": "2026-12-31", "referent": "marie"}'
+    reference = anct(
+        "start", "relance", "--territory", "23", "--siren", "212300016", "--data", data
+    ).stdout.split()[-1]
+    listed = anct("notifications", "marie").stdout.splitlines()
+    assert listed[0] == "1 non lue(s)."
+    assert f"Nouvelle tâche : Répondre à la demande de compléments ({reference})" in listed[1]
+    (notice,) = json.loads(anct("notifications", "marie", "--json").stdout)
+    assert notice["dossier"] == reference and notice["link"].endswith(
+        f"/taches/{notice['task_id']}"
+    )
+
+    # Without an SMTP server, the e-mail lands in the instance folder, whole.
+    assert anct("mail", "send").stdout.strip() == "1 courriel(s) envoyé(s)."
+    (written,) = (tmp_path / "instance" / "courriels").glob("*.eml")
+    message = email.message_from_bytes(written.read_bytes(), policy=email.policy.default)
+    assert message["To"] == "marie@gueret.fr"
+    assert reference in message["Subject"]
+    assert anct("mail", "send").stdout.strip() == "0 courriel(s) envoyé(s)."
+    assert anct("incidents").stdout.strip() == "Aucun incident."
+    assert json.loads(anct("incidents", "--json").stdout) == {
+        "minuteries": [], "dossiers": [], "courriels": [],
+    }  # fmt: skip

@@ -278,12 +278,27 @@ class _Checker:
             self.problem(node, "minuterie sans expression de date, de durée ou de cycle")
             return
         self._compile(node, expressions[0].text, "eval", "expression de minuterie")
+        escalation = node.find(
+            "bpmn:extensionElements/spiffworkflow:properties/"
+            "spiffworkflow:property[@name='escalade']",
+            NS,
+        )
+        if escalation is not None:
+            unknown = set(escalation_roles(escalation.get("value"))) - LANE_ROLES
+            if unknown or not escalation_roles(escalation.get("value")):
+                allowed = ", ".join(sorted(LANE_ROLES))
+                self.problem(node, f"propriété « escalade » : rôles attendus parmi {allowed}")
 
     def _compile(self, element: etree._Element, source: str, mode: str, what: str) -> None:
         try:
             compile_script(source.strip() if mode == "eval" else source, mode)
         except EngineError as exc:
             self.problem(element, f"{what} refusé(e) : {exc.message}")
+
+
+def escalation_roles(value: str | None) -> list[str]:
+    """Roles told when a timer escalates (`escalade` property: codes separated by commas)."""
+    return [role.strip() for role in (value or "").split(",") if role.strip()]
 
 
 def check_bpmn(root: etree._Element, filename: str) -> list[DefinitionProblem]:

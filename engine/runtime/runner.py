@@ -212,18 +212,30 @@ def check_health(workflow: BpmnWorkflow) -> None:
         )
 
 
-def outcome_of(workflow: BpmnWorkflow) -> str | None:
-    """The `outcome` property of the end event the top-level process reached (else its id)."""
+def _last_end(workflow: BpmnWorkflow) -> Any:
     ends = [
         t
         for t in workflow.tasks.values()
         if isinstance(t.task_spec, EndEvent) and t.has_state(TaskState.COMPLETED)
     ]
-    if not ends:
+    return max(ends, key=lambda t: t.last_state_change) if ends else None
+
+
+def outcome_of(workflow: BpmnWorkflow) -> str | None:
+    """The `outcome` property of the end event the top-level process reached (else its id)."""
+    end = _last_end(workflow)
+    if end is None:
         return None
-    end = max(ends, key=lambda t: t.last_state_change)
     properties = (getattr(end.task_spec, "extensions", {}) or {}).get("properties", {})
     return properties.get("outcome") or end.task_spec.bpmn_id
+
+
+def outcome_label(workflow: BpmnWorkflow) -> str | None:
+    """The name people read for that end event (« Dossier orienté localement »)."""
+    end = _last_end(workflow)
+    if end is None:
+        return None
+    return end.task_spec.bpmn_name or outcome_of(workflow)
 
 
 def current_data(workflow: BpmnWorkflow, previous: dict[str, Any], log: StepLog) -> dict[str, Any]:

@@ -6,10 +6,12 @@ import os
 import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
+from uuid import uuid4
 
 from ..errors import EngineError
 from ..service import instances
 from ..service.context import Services
+from ..service.incidents import notify_incident
 from ..store.models import ProcessInstance
 from .claims import claim, record_failure
 
@@ -44,6 +46,7 @@ def fire_due(services: Services, *, worker: str | None = None, limit: int = 500)
         by_instance.setdefault(instance_id, []).append((timer_id, attempts))
     for instance_id, timers in by_instance.items():
         report.instances += 1
+        label = str(instance_id)
         try:
             with services.read() as connection:
                 reference = connection.execute(
@@ -51,29 +54,38 @@ def fire_due(services: Services, *, worker: str | None = None, limit: int = 500)
                     .with_only_columns(ProcessInstance.reference)
                     .where(ProcessInstance.id == instance_id)
                 ).scalar_one()
+            label = reference
             instances.advance(services, reference, actor="minuterie")
         except EngineError as error:
-            _failed(services, timers, worker, error.message, report, reference)
+            _failed(services, (instance_id, label), timers, worker, error.message, report)
         except Exception as error:
-            _failed(
-                services,
-                timers,
-                worker,
-                f"{type(error).__name__} : {error}",
-                report,
-                str(instance_id),
-            )
+            message = f"{type(error).__name__} : {error}"
+            _failed(services, (instance_id, label), timers, worker, message, report)
     return report
 
 
 def _failed(
-    services: Services, timers, worker: str, message: str, report: FiringReport, label: str
-) -> None:  # type: ignore[no-untyped-def]
+    services: Services,
+    instance: tuple[int, str],
+    timers: list[tuple[str, int]],
+    worker: str,
+    message: str,
+    report: FiringReport,
+) -> None:
+    """Retry later, or, retries spent, an incident the watchers are told of (same transaction)."""
+    instance_id, label = instance
     now = services.clock.now()
     with services.write() as connection:
         for timer_id, attempts in timers:
             retry_at = None
             if attempts < MAX_ATTEMPTS:
                 retry_at = now + FIRST_RETRY * (2 ** (attempts - 1))
-            record_failure(connection, timer_id, worker, message, retry_at, now)
-            (report.failed if retry_at else report.incidents).append(label)
+            if not record_failure(connection, timer_id, worker, message, retry_at, now):
+                continue  # the lease ran out and another worker holds the timer now
+            if retry_at is None:
+                report.incidents.append(label)
+                # Each incident is its own event: retried after a fix, it may happen again.
+                key = f"incident:{timer_id}:{uuid4().hex}"
+                notify_incident(services, connection, instance_id, message, key)
+            else:
+                report.failed.append(label)

@@ -1,4 +1,7 @@
-"""The periodic sweep, run by APScheduler in `anct worker` and inside `anct serve`."""
+"""The periodic jobs of `anct worker` and of `anct serve`: fire due timers, send the outbox.
+
+Two jobs, so that a slow mail server never delays a timer.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,9 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from ..notifications.outbox import send_pending
 from ..service.context import Services
-from .firing import fire_due
+from .firing import fire_due, worker_name
 
 log = logging.getLogger("anct.minuteries")
 
@@ -22,12 +26,30 @@ def sweep(services: Services) -> None:
         )  # fmt: skip
 
 
+def send_mail(services: Services) -> int:
+    """Send the outbox until nothing is due or the server stops accepting; returns how many."""
+    if services.mailer is None:
+        return 0
+    sent = 0
+    while True:
+        report = send_pending(
+            services, services.mailer, worker=worker_name(), sender=services.mail_from
+        )
+        sent += len(report.sent)
+        if report.sent or report.retried or report.failed:
+            log.info("courriels : %s envoyé(s), %s à réessayer, %s en échec",
+                     len(report.sent), len(report.retried), len(report.failed))  # fmt: skip
+        if not report.sent:
+            return sent
+
+
 def _schedule(
     scheduler: BackgroundScheduler | BlockingScheduler, services: Services, seconds: float
 ) -> None:
-    # One sweep at a time per process (max_instances=1); other processes share the work.
-    scheduler.add_job(sweep, "interval", seconds=seconds, args=[services], max_instances=1,
-                      coalesce=True, id="minuteries")  # fmt: skip
+    # One run of each job at a time per process (max_instances=1); other processes share the work.
+    for job, name in ((sweep, "minuteries"), (send_mail, "courriels")):
+        scheduler.add_job(job, "interval", seconds=seconds, args=[services], max_instances=1,
+                          coalesce=True, id=name)  # fmt: skip
 
 
 def run_forever(services: Services, seconds: float = 1.0) -> None:

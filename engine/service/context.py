@@ -15,6 +15,7 @@ from ..config import Settings
 from ..definitions import build_specs
 from ..definitions.bundle import FORMS
 from ..forms import make_validator
+from ..notifications.mailer import Mailer
 from ..runtime.codec import WorkflowCodec
 from ..runtime.runner import Runner
 from ..store.db import make_engine, reader, writer
@@ -35,6 +36,9 @@ class Services:
     territories: Territories
     runner: Runner
     forms_path: Path | None = None
+    base_url: str = Settings.base_url
+    mailer: Mailer | None = None
+    mail_from: str = Settings.mail_from
     codec: WorkflowCodec = field(default_factory=WorkflowCodec)
     _validators: dict[tuple[int, str], Any] = field(default_factory=dict, repr=False)
     _specs: dict[int, tuple[Any, dict[str, Any]]] = field(default_factory=dict, repr=False)
@@ -58,6 +62,9 @@ class Services:
             territories=territories_at(settings.reference_data_path),
             runner=Runner(clock, settings.script_time_limit, IMPLEMENTATIONS),
             forms_path=settings.forms_path,
+            base_url=settings.base_url,
+            mailer=settings.mailer(),
+            mail_from=settings.mail_from,
         )
 
     def write(self) -> Any:

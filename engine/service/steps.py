@@ -7,15 +7,29 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, bindparam, select
 
 from ..definitions.timers import duration_after, to_moment
+from ..definitions.validation import escalation_roles
 from ..errors import EngineError, InvalidInput, NotFound, ScriptError
+from ..notifications.compose import (
+    DEADLINE,
+    DECISION,
+    ESCALATION,
+    NEW_TASK,
+    REMINDER,
+    Dossier,
+    Event,
+    compose,
+)
+from ..notifications.recipients import Target
+from ..roles import COLLECTIVITE
 from ..runtime import snapshot
 from ..runtime.jsondata import changes, to_json
-from ..runtime.runner import StepLog, current_data, outcome_of
+from ..runtime.runner import StepLog, current_data, outcome_label, outcome_of
 from ..store.models import HumanTask, ProcessInstance
 from ..store.steps import StepWrite, TaskRow, TimerRow, save_step
 from ..territory import check_siren
@@ -148,7 +162,89 @@ def commit(
     if completed:
         events.append({"kind": "dossier_termine", "label": step.outcome})
     step.audit = events
+    reference = instance.reference or (new_instance or {}).get("reference", "")
+    notices = _events(connection, workflow, instance, before, step)
+    if notices:
+        dossier = Dossier(
+            reference=reference,
+            procedure=workflow.spec.description or instance.process_id,
+            territory=services.territories.label(instance.territory),
+        )
+        outgoing = compose(
+            connection, dossier, notices, base_url=services.base_url, now=now, actor=actor
+        )
+        step.notifications, step.emails = outgoing.notifications, outgoing.emails
     return save_step(connection, step)
+
+
+def _events(
+    connection: Connection,
+    workflow: BpmnWorkflow,
+    instance: LoadedInstance,
+    before: snapshot.Snapshot,
+    step: StepWrite,
+) -> list[Event]:
+    """What people hear of this step: new tasks, reminders, deadlines passed, the decision."""
+    events = []
+    for task in step.opened_tasks:
+        territory, siren = task.territory or instance.territory, task.siren or instance.siren
+        target = Target(task.role, territory, siren, task.assignee)
+        events.append(
+            Event(NEW_TASK, target, task_id=task.id, task_name=task.name, due_at=task.due_at)
+        )
+    watched: dict[str, str] = {}
+    escalations: dict[str, list[str]] = {}
+    for timer_id in [*step.fired_timers, *step.moved_timers]:
+        previous = before.timers.get(timer_id)
+        if previous is None or previous.due_at > step.now:
+            continue
+        timer, tasks = _watched_by(workflow, timer_id, before)
+        for task_id in tasks:
+            if task_id in step.cancelled_tasks:
+                watched[task_id] = DEADLINE
+            elif task_id != step.completed_task:
+                watched.setdefault(task_id, REMINDER)
+            properties = (getattr(timer.task_spec, "extensions", {}) or {}).get("properties", {})
+            for role in escalation_roles(properties.get("escalade")):
+                escalations.setdefault(task_id, []).append(role)
+    if watched:
+        rows = connection.execute(
+            select(_TASK).where(_TASK.c.id.in_(list(watched)), _TASK.c.status == "ouverte")
+        ).all()
+        for row in rows:
+            about = {"task_id": row.id, "task_name": row.name, "due_at": row.due_at}
+            target = Target(row.role, row.territory, row.siren, row.assignee)
+            events.append(Event(watched[row.id], target, **about))
+            for role in escalations.get(row.id, []):
+                events.append(Event(ESCALATION, Target(role, row.territory, row.siren), **about))
+    if step.status == COMPLETED:
+        events.append(
+            Event(
+                DECISION, Target(COLLECTIVITE, None, instance.siren),
+                outcome=outcome_label(workflow) or step.outcome,
+            )
+        )  # fmt: skip
+    return events
+
+
+def _watched_by(
+    workflow: BpmnWorkflow, timer_id: str, before: snapshot.Snapshot
+) -> tuple[Any, list[str]]:
+    """The timer task, and the human tasks (open before the step) it watches as a boundary."""
+    timer = workflow.get_task_from_id(UUID(timer_id))
+    if timer is None or not isinstance(timer.task_spec, BoundaryEvent) or timer.parent is None:
+        return timer, []
+    found = []
+    for sibling in timer.parent.children:
+        if isinstance(sibling.task_spec, BoundaryEvent):
+            continue
+        pending = [sibling]
+        while pending:
+            task = pending.pop()
+            if str(task.id) in before.tasks:
+                found.append(str(task.id))
+            pending.extend(task.children)
+    return timer, found
 
 
 def _task_row(

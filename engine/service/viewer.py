@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
 
-from ..roles import EXPERT
+from ..roles import ASSIGNED_ONLY
 from ..store.models import HumanTask
 
 
@@ -21,11 +21,6 @@ class Grant:
         if self.scope is None:
             return True
         return self.scope in (territory, siren)
-
-
-#: Roles that act only on the tasks assigned to them by name (an expert works on the missions
-#: the agency gave them, not on every expert task of the territory).
-ASSIGNED_ONLY = frozenset({EXPERT})
 
 
 @dataclass(frozen=True)

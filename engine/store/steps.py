@@ -15,7 +15,15 @@ from sqlalchemy import Connection, bindparam, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..errors import Conflict
-from .models import AuditEvent, HumanTask, ProcessInstance, ReferenceCounter, Timer
+from .models import (
+    AuditEvent,
+    HumanTask,
+    Notification,
+    OutboxMessage,
+    ProcessInstance,
+    ReferenceCounter,
+    Timer,
+)
 
 
 @dataclass
@@ -69,6 +77,9 @@ class StepWrite:
     cancelled_timers: list[str] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
     new_instance: dict[str, Any] | None = None
+    #: Rows for `notifications` and `outbox`, without instance id and step key.
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+    emails: list[dict[str, Any]] = field(default_factory=list)
 
 
 _INSTANCES = ProcessInstance.__table__
@@ -123,6 +134,8 @@ _END_TIMERS = (
     )
 )
 _INSERT_AUDIT = insert(_AUDIT)
+_INSERT_NOTIFICATIONS = insert(Notification.__table__)
+_INSERT_EMAILS = insert(OutboxMessage.__table__)
 _AUDIT_DEFAULTS = {"actor": None, "task_id": None, "bpmn_id": None, "label": None, "changes": None}
 _COUNTER_INSERTS = {
     name: dialect.insert(_COUNTERS)
@@ -206,7 +219,23 @@ def save_step(connection: Connection, step: StepWrite) -> tuple[int, int]:
         connection.execute(
             _INSERT_AUDIT, [{**_AUDIT_DEFAULTS, **event, **shared} for event in step.audit]
         )
+    if step.notifications:
+        connection.execute(
+            _INSERT_NOTIFICATIONS,
+            [{**row, "instance_id": step.instance_id} for row in step.notifications],
+        )
+    if step.emails:
+        key = step_key(step.instance_id, new_version)
+        connection.execute(
+            _INSERT_EMAILS,
+            [{**row, "instance_id": step.instance_id, "step_key": key} for row in step.emails],
+        )
     return step.instance_id, new_version
+
+
+def step_key(instance_id: int, lock_version: int) -> str:
+    """Names one step of one instance: the lock version it wrote is unique to it."""
+    return f"etape:{instance_id}:{lock_version}"
 
 
 def _save_timers(connection: Connection, step: StepWrite) -> None:
