@@ -117,12 +117,16 @@ def start(process_id: str, territory: str, siren: str, data_text: str | None, ac
 )
 @click.option("--territory", help="Code du département.")
 @click.option("--process", "process_id", help="Identifiant de procédure.")
+@click.option("--due", type=click.Choice(["en_retard", "cette_semaine"]), help="Échéance.")
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
 @friendly_errors
-def tasks(role: str | None, territory: str | None, process_id: str | None, as_json: bool) -> None:
-    """Lister les tâches humaines ouvertes."""
+def tasks(
+    role: str | None, territory: str | None, process_id: str | None, due: str | None,
+    as_json: bool,
+) -> None:  # fmt: skip
+    """Lister les tâches humaines ouvertes (les échéances dépassées marquées « en retard »)."""
     filters = service.TaskFilter(
-        role=role, territory=territory, process_id=process_id, limit=10_000
+        role=role, territory=territory, process_id=process_id, due=due, limit=10_000
     )
     found = service.list_tasks(services(), service.Viewer.command_line(), filters)
     if as_json:
@@ -140,7 +144,7 @@ def tasks(role: str | None, territory: str | None, process_id: str | None, as_js
                 t["name"],
                 t["role"],
                 t["territory"],
-                when(t["due_at"]),
+                when(t["due_at"]) + (" en retard" if t["overdue"] else ""),
                 t["assignee"] or "—",
             ]
             for t in found

@@ -164,7 +164,7 @@ def get_instance(services: Services, reference: str, viewer: Viewer) -> Instance
         status=instance.status, outcome=instance.outcome, incident=instance.incident,
         data=instance.data, created_at=instance.created_at, updated_at=instance.updated_at,
         completed_at=instance.completed_at, created_by=instance.created_by,
-        tasks=[_task_dict(t, instance.reference) for t in tasks],
+        tasks=[_task_dict(t, instance.reference, services.clock.now()) for t in tasks],
         timers=[
             {"id": t.id, "bpmn_id": t.bpmn_id, "name": t.name, "kind": t.kind, "due_at": t.due_at}
             for t in timers
@@ -177,13 +177,14 @@ def get_instance(services: Services, reference: str, viewer: Viewer) -> Instance
     )  # fmt: skip
 
 
-def _task_dict(task: Any, reference: str) -> dict[str, Any]:
+def _task_dict(task: Any, reference: str, now: datetime) -> dict[str, Any]:
+    overdue = task.status == "ouverte" and task.due_at is not None and task.due_at < now
     return {
         "id": task.id, "instance": reference, "process_id": task.process_id,
         "bpmn_id": task.bpmn_id, "name": task.name, "role": task.role,
         "territory": task.territory, "siren": task.siren, "due_at": task.due_at,
         "assignee": task.assignee, "form": task.form_ref, "status": task.status,
-        "created_at": task.created_at,
+        "created_at": task.created_at, "overdue": overdue,
     }  # fmt: skip
 
 

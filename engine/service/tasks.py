@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, or_, select, update
 
-from ..errors import Conflict, Forbidden, NotFound, ProcessIncident
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessIncident
 from ..forms import validate_submission
 from ..runtime import snapshot
 from ..store.models import AuditEvent, HumanTask, ProcessInstance
@@ -19,6 +20,7 @@ from .validation import check_data
 from .viewer import ASSIGNED_ONLY, Viewer
 
 OPEN = "ouverte"
+OVERDUE, THIS_WEEK = "en_retard", "cette_semaine"
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class TaskFilter:
     territory: str | None = None
     process_id: str | None = None
     assignee: str | None = None
+    #: "en_retard" (due date passed) or "cette_semaine" (due within 7 days, not yet overdue).
+    due: str | None = None
     limit: int = 200
     offset: int = 0
 
@@ -51,12 +55,21 @@ def list_tasks(
         query = query.where(HumanTask.process_id == filters.process_id)
     if filters.assignee:
         query = query.where(HumanTask.assignee == filters.assignee)
+    now = services.clock.now()
+    if filters.due == OVERDUE:
+        query = query.where(HumanTask.due_at < now)
+    elif filters.due == THIS_WEEK:
+        query = query.where(HumanTask.due_at >= now, HumanTask.due_at < now + timedelta(days=7))
+    elif filters.due is not None:
+        raise InvalidInput(
+            f"Filtre d'échéance inconnu : « {filters.due} » (attendu : {OVERDUE}, {THIS_WEEK})."
+        )
     query = query.order_by(
         HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id
     )
     query = query.limit(filters.limit).offset(filters.offset)
     with services.read() as connection:
-        return [_task_dict(row, row.reference) for row in connection.execute(query)]
+        return [_task_dict(row, row.reference, now) for row in connection.execute(query)]
 
 
 def _open_task(connection: Connection, viewer: Viewer, task_id: str) -> tuple[Any, Any]:
