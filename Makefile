@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml package.json package-lock.json
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/anct serve --host $(HOST) --port $(PORT)
+	$(BIN)/anct serve --demo --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/ruff check .

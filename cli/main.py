@@ -415,6 +415,23 @@ def notifications_command(login: str, unread: bool, as_json: bool) -> None:
         click.echo(f"{mark} {notice['created_at'][:16]}  {notice['subject']}  {notice['link']}")
 
 
+def _create_demo(context: service.Services) -> None:
+    from engine.service.demo import DEMO_PASSWORD, ensure_demo
+
+    created = ensure_demo(context)
+    click.echo(
+        f"Démonstration : {len(created)} élément(s) créé(s) "
+        f"(comptes du README, mot de passe « {DEMO_PASSWORD} »)."
+    )
+
+
+@main.command()
+@friendly_errors
+def demo() -> None:
+    """Créer les comptes et appels de démonstration (sans effet s'ils existent déjà)."""
+    _create_demo(services())
+
+
 @main.group()
 def db() -> None:
     """Base de données."""
@@ -437,8 +454,9 @@ def upgrade() -> None:
     default=True,
     help="Déployer processes/ au démarrage.",
 )
+@click.option("--demo", is_flag=True, help="Créer d'abord les données de démonstration.")
 @friendly_errors
-def serve(host: str, port: int, deploy_processes: bool) -> None:
+def serve(host: str, port: int, deploy_processes: bool, demo: bool) -> None:
     """Servir l'application web (base mise à jour et procédures déployées au démarrage)."""
     from werkzeug.serving import run_simple
 
@@ -449,6 +467,8 @@ def serve(host: str, port: int, deploy_processes: bool) -> None:
     if deploy_processes and any(settings.processes_path.rglob("*.bpmn")):
         for result in service.deploy_path(context, settings.processes_path, "demarrage"):
             click.echo(f"{result.process_id} version {result.version}")
+    if demo:
+        _create_demo(context)
     from engine.scheduler.worker import start_in_background
 
     start_in_background(context)

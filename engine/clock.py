@@ -6,8 +6,13 @@ clock instead, so that tests and operations (`anct timers fire-due --now ...`) c
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+#: The moment timers and scripts see while the runner catches up on timers that fell due one
+#: after the other (an instance advanced late fires them in order, each at its own time).
+TIMER_NOW: ContextVar[datetime | None] = ContextVar("anct_timer_now", default=None)
 
 
 class Clock(Protocol):

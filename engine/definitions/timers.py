@@ -21,17 +21,13 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 
+from ..clock import TIMER_NOW
 from ..errors import ScriptError
 
 PARIS = ZoneInfo("Europe/Paris")
 #: Tasks of cycle timers that fired during the current engine step (set by the step runner): a
 #: cycle's event stays waiting between firings, so its firings are not task completions.
 CYCLE_FIRINGS: ContextVar[list[Any] | None] = ContextVar("anct_cycle_firings", default=None)
-
-
-#: The moment timers see while the runner catches up on timers that fell due one after the
-#: other (an instance advanced late fires them in their order, each at its own time).
-TIMER_NOW: ContextVar[datetime | None] = ContextVar("anct_timer_now", default=None)
 
 
 def _now(my_task: Any) -> datetime:

@@ -22,8 +22,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from ..clock import Clock
-from ..definitions.timers import CYCLE_FIRINGS, TIMER_NOW
+from ..clock import TIMER_NOW, Clock
+from ..definitions.timers import CYCLE_FIRINGS
 from ..errors import EngineError, ProcessIncident, ScriptError
 from ..sandbox.environment import SandboxedScriptEngine
 from .snapshot import take

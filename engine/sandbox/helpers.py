@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..clock import Clock, as_utc
+from ..clock import TIMER_NOW, Clock, as_utc
 from ..errors import InvalidInput, SandboxViolation, ScriptError
 from .guards import MAX_LENGTH
 
@@ -78,10 +78,10 @@ def make_helpers(clock: Clock) -> dict[str, Any]:
     """The builtins of a script: whitelisted Python builtins plus our helpers, bound to `clock`."""
 
     def maintenant() -> datetime:
-        return clock.now()
+        return TIMER_NOW.get() or clock.now()
 
     def aujourdhui() -> date:
-        return clock.now().astimezone(PARIS).date()
+        return maintenant().astimezone(PARIS).date()
 
     def duree(text: str) -> timedelta:
         parts = parse_iso_duration(text)

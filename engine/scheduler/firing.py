@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from uuid import uuid4
 
+from sqlalchemy import select
+
 from ..errors import EngineError
 from ..service import instances
 from ..service.context import Services
 from ..service.incidents import notify_incident
-from ..store.models import ProcessInstance
-from .claims import claim, record_failure
+from ..store.models import ProcessInstance, Timer
+from .claims import PENDING, claim, record_failure
 
 #: How long a claimed timer stays with its worker; past it, another worker may fire it.
 LEASE = timedelta(seconds=60)
@@ -56,12 +58,31 @@ def fire_due(services: Services, *, worker: str | None = None, limit: int = 500)
                 ).scalar_one()
             label = reference
             instances.advance(services, reference, actor="minuterie")
+            untouched = _still_held(services, [timer_id for timer_id, _ in timers], worker)
+            if untouched:
+                message = (
+                    "l'étape n'a pas déclenché cette minuterie (échéance du processus différente ?)"
+                )
+                held = [(t, a) for t, a in timers if t in untouched]
+                _failed(services, (instance_id, label), held, worker, message, report)
         except EngineError as error:
             _failed(services, (instance_id, label), timers, worker, error.message, report)
         except Exception as error:
             message = f"{type(error).__name__} : {error}"
             _failed(services, (instance_id, label), timers, worker, message, report)
     return report
+
+
+def _still_held(services: Services, timer_ids: list[str], worker: str) -> set[str]:
+    """Claimed timers the step left as they were: neither fired, moved nor cancelled."""
+    with services.read() as connection:
+        return set(
+            connection.execute(
+                select(Timer.id).where(
+                    Timer.id.in_(timer_ids), Timer.status == PENDING, Timer.locked_by == worker
+                )
+            ).scalars()
+        )
 
 
 def _failed(

@@ -149,7 +149,9 @@ def commit(
     for timer_id in before.timers:
         if timer_id not in after.timers:
             task = workflow.get_task_from_id(UUID(timer_id))
-            fired = task is not None and task.has_state(TaskState.COMPLETED)
+            # Gone from the waiting timers: fired unless cancelled or pruned with its branch (a
+            # bounded cycle's last firing leaves its task READY, not COMPLETED).
+            fired = task is not None and not task.has_state(TaskState.CANCELLED)
             (step.fired_timers if fired else step.cancelled_timers).append(timer_id)
     events = list(audit or [])
     diff = changes(instance.data, data)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 
-from ..errors import Conflict, InvalidInput, NotFound
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..roles import COLLECTIVITE, PREFET, ROLE_LABELS
 from ..store.models import User, UserGrant
 from ..territory import check_siren
@@ -23,6 +25,9 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 #: Roles that only make sense over a scope: an authority's SIREN, a préfet's département.
 _SCOPED = {COLLECTIVITE: "siren", PREFET: "departement"}
 MIN_PASSWORD = 10
+MAX_FAILURES = 5
+LOCK_TIME = timedelta(minutes=15)
+PARIS = ZoneInfo("Europe/Paris")
 
 
 @dataclass(frozen=True)
@@ -126,20 +131,86 @@ def viewer_for(services: Services, login: str) -> Viewer:
     return Viewer(login=account.login, grants=account.grants if account.active else ())
 
 
-def check_password(services: Services, login: str, password: str) -> Viewer | None:
-    """The viewer if the password is right and the account active, else None (no detail why)."""
-    with services.read() as connection:
+def authenticate(services: Services, login: str, password: str) -> Viewer:
+    """The viewer if the password is right; refused with one message whatever the reason.
+
+    After MAX_FAILURES wrong passwords in a row the account waits LOCK_TIME, even for the right
+    password: guessing costs hours, not seconds. The answer never says whether a login exists.
+    """
+    login = (login or "").strip().lower()
+    now = services.clock.now()
+    refused = InvalidInput("Identifiant ou mot de passe incorrect.")
+    with services.write() as connection:
         row = connection.execute(
-            select(User.password_hash, User.active).where(User.login == (login or "").strip())
-        ).first()
-    if row is None or not row.password_hash or not row.active:
-        _HASHER.hash("temps constant")  # same cost whether or not the login exists
-        return None
-    try:
-        _HASHER.verify(row.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return None
-    return viewer_for(services, login.strip())
+            select(User.password_hash, User.active, User.failed_logins, User.locked_until)
+            .where(User.login == login)
+        ).first()  # fmt: skip
+        if row is None or not row.password_hash or not row.active:
+            _HASHER.hash("temps constant")  # same cost whether or not the login exists
+            raise refused
+        if row.locked_until is not None and row.locked_until > now:
+            raise Forbidden(
+                "Trop d'essais infructueux : connexion suspendue jusqu'à "
+                f"{row.locked_until.astimezone(PARIS):%H h %M} (heure de Paris)."
+            )
+        try:
+            _HASHER.verify(row.password_hash, password or "")
+        except (VerificationError, InvalidHashError):
+            failures = row.failed_logins + 1
+            locked = now + LOCK_TIME if failures >= MAX_FAILURES else None
+            connection.execute(
+                update(User).where(User.login == login)
+                .values(failed_logins=0 if locked else failures, locked_until=locked)
+            )  # fmt: skip
+            failed = True
+        else:
+            failed = False
+            if row.failed_logins or row.locked_until:
+                connection.execute(
+                    update(User).where(User.login == login)
+                    .values(failed_logins=0, locked_until=None)
+                )  # fmt: skip
+    if failed:  # raised outside the block so that the count is committed
+        raise refused
+    return viewer_for(services, login)
+
+
+def set_password(services: Services, login: str, password: str) -> None:
+    password_hash = _hash(password)
+    with services.write() as connection:
+        changed = connection.execute(
+            update(User).where(User.login == login)
+            .values(password_hash=password_hash, failed_logins=0, locked_until=None)
+        ).rowcount  # fmt: skip
+    if changed != 1:
+        raise NotFound(f"Utilisateur introuvable : « {login} ».")
+
+
+def set_active(services: Services, login: str, active: bool) -> None:
+    with services.write() as connection:
+        changed = connection.execute(
+            update(User).where(User.login == login).values(active=active)
+        ).rowcount
+    if changed != 1:
+        raise NotFound(f"Utilisateur introuvable : « {login} ».")
+
+
+def list_accounts(services: Services) -> list[Account]:
+    with services.read() as connection:
+        users = connection.execute(select(User.__table__).order_by(User.login)).all()
+        grants = connection.execute(
+            select(UserGrant.login, UserGrant.role, UserGrant.scope).order_by(
+                UserGrant.role, UserGrant.scope
+            )
+        ).all()
+    by_login: dict[str, list[Grant]] = {}
+    for grant in grants:
+        by_login.setdefault(grant.login, []).append(Grant(grant.role, grant.scope or None))
+    return [
+        Account(u.login, u.name, u.email, u.organisation, u.active,
+                tuple(by_login.get(u.login, [])))
+        for u in users
+    ]  # fmt: skip
 
 
 def _write_grants(connection: Any, login: str, grants: list[Grant]) -> None:

@@ -206,6 +206,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     organisation: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: Failed sign-ins in a row; past a threshold the account waits until `locked_until`.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class UserGrant(Base):
@@ -267,3 +270,20 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Draft(Base):
+    """A request or application an authority is writing and has not filed yet (not an instance:
+    nothing runs, nobody else sees it)."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (Index(None, "login", "updated_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    login: Mapped[str] = mapped_column(String(200))
+    process_id: Mapped[str] = mapped_column(String(200))
+    siren: Mapped[str] = mapped_column(String(9))
+    territory: Mapped[str | None] = mapped_column(String(3))
+    data: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

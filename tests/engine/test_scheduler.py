@@ -127,3 +127,24 @@ def test_a_timer_held_by_a_dead_worker_is_fired_by_another_once_the_lease_expire
     details = service.get_instance(deployed, started.reference, operator)
     assert details.data["relances"] == 1
     assert [e["kind"] for e in details.history].count("minuterie") == 1
+
+
+def test_a_claimed_timer_the_step_does_not_fire_is_retried_then_an_incident(
+    deployed, clock, monkeypatch
+):
+    """A row due earlier than the workflow's own timer (a hand edit, a bug) must not spin."""
+    monkeypatch.setattr(firing_module, "MAX_ATTEMPTS", 2)
+    started = service.start(deployed, "relance", data=RELANCE, **GUERET)
+    with deployed.write() as connection:
+        connection.execute(
+            Timer.__table__.update().where(Timer.bpmn_id == "rappel").values(due_at=clock.now())
+        )
+    first = fire_due(deployed)
+    assert (first.claimed, first.failed) == (1, [started.reference])
+    clock.advance(seconds=31)
+    assert fire_due(deployed).incidents == [started.reference]
+    with deployed.read() as connection:
+        row = connection.execute(
+            select(Timer.status, Timer.last_error).where(Timer.bpmn_id == "rappel")
+        ).one()
+    assert row.status == "incident" and "n'a pas déclenché" in row.last_error

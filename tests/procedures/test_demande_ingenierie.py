@@ -491,7 +491,8 @@ def test_past_30_days_the_national_team_is_alerted_and_the_task_stays_with_the_p
     assert result.timers == []
     # Escalation, not reassignment: the préfet keeps the (overdue) task, nobody else gets one.
     still = only_task(ingenierie, people["prefet_23"], reference, "qualifier_besoin")
-    assert still == task and still["due_at"] < clock.now()
+    assert {**still, "overdue": False} == {**task, "overdue": False}
+    assert still["overdue"] and not task["overdue"] and still["due_at"] < clock.now()
     assert inbox(ingenierie, people["anct"], reference) == []
     # The préfet may still decide.
     qualifier(ingenierie, people, reference, TRANSMISSION)

@@ -10,7 +10,7 @@ def test_home_lists_deployed_procedures_in_french(deployed):
     page = client.get("/")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert '<html lang="fr">' in html
+    assert '<html lang="fr" data-fr-scheme="light">' in html
     assert "Demande d&#39;approbation" in html and "Deux signatures" in html
 
 

@@ -1,0 +1,77 @@
+"""Demonstration data for the embedded default: one account per role, open calls.
+
+Idempotent: what exists is left as it is (a changed password stays changed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from ..store.models import Campaign, User
+from . import campaigns, users
+from .context import Services
+
+#: The demonstration password of every account, documented in the README. Never in production.
+DEMO_PASSWORD = "demo-anct-2026"  # noqa: S105 - documented demonstration password
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    login: str
+    name: str
+    role: str
+    scope: str | None
+    organisation: str | None = None
+
+
+DEMO_USERS = (
+    DemoUser("mairie.gueret", "Sophie Lemaire", "collectivite", "212300016", "Commune de Guéret"),
+    DemoUser("ardenne.metropole", "Jean Moreau", "collectivite", "200041630",
+             "CA Ardenne Métropole"),
+    DemoUser("prefet.creuse", "Préfecture de la Creuse", "prefet", "23"),
+    DemoUser("prefet.ardennes", "Préfecture des Ardennes", "prefet", "08"),
+    DemoUser("anct.national", "Claire Martin (ANCT)", "equipe_nationale", None),
+    DemoUser("comite.membre", "Paul Bernard (comité)", "comite", None),
+    DemoUser("expert.cerema", "Luc Petit (Cerema)", "expert", None, "Cerema"),
+    DemoUser("responsable.processus", "Nadia Roux (processus)", "responsable_processus", None),
+    DemoUser("admin", "Administrateur", "admin", None),
+)  # fmt: skip
+
+DEMO_CALLS = (
+    ("FABRIQUES-DEMO", "fabriques_territoire", "Fabriques de territoire (démonstration)",
+     45_000_000, 300),
+    ("PASS-NUMERIQUE-DEMO", "pass_numerique", "Pass numérique (démonstration)", 15_000_000, None),
+)  # fmt: skip
+
+
+def ensure_demo(services: Services) -> list[str]:
+    """Create what is missing; returns what was created, for the command to print."""
+    created = []
+    with services.read() as connection:
+        existing = set(connection.execute(select(User.login)).scalars())
+        calls = set(connection.execute(select(Campaign.code)).scalars())
+    for person in DEMO_USERS:
+        if person.login in existing:
+            continue
+        users.create_user(
+            services, person.login, name=person.name, grants=[(person.role, person.scope)],
+            email=f"{person.login}@demo.anct.gouv.fr", password=DEMO_PASSWORD,
+            organisation=person.organisation,
+        )  # fmt: skip
+        created.append(f"utilisateur {person.login}")
+    now = services.clock.now()
+    for code, process_id, name, envelope, laureates in DEMO_CALLS:
+        if code in calls:
+            continue
+        campaigns.create(
+            services, code=code, process_id=process_id, name=name,
+            opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=90),
+            envelope=envelope, max_laureates=laureates,
+            instruction_deadline=now + timedelta(days=120),
+            committee_at=now + timedelta(days=150),
+        )  # fmt: skip
+        created.append(f"appel {code}")
+    return created

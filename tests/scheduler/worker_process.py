@@ -1,0 +1,110 @@
+"""A process of its own for tests/scheduler/test_worker_processes.py (not a test module).
+
+    python -m tests.scheduler.worker_process start COUNT   # start COUNT dossiers of `relance`
+    python -m tests.scheduler.worker_process fire NAME     # sweep until a sweep finds nothing
+
+The database is DATABASE_URL; the clock is fixed at ANCT_WORKER_NOW. A firing worker says
+`{"ready": …}` once connected and warmed up, waits for the file ANCT_WORKER_GO to exist (so that
+all workers start racing at once), then prints one JSON line per sweep and a last summary line.
+
+ANCT_WORKER_CRASH_AT=K makes the worker hang inside the transaction of its K-th engine step,
+after the step has written everything but before the commit, and print `{"holding": reference}`:
+the test kills it there with SIGKILL, as a machine losing power mid-step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from engine import service
+from engine.clock import ManualClock
+from engine.config import Settings
+from engine.scheduler import fire_due
+from engine.service import steps
+
+GUERET = {"territory": "23", "siren": "212300016"}
+RELANCE = {"date_limite": "2026-04-01", "referent": "marie"}
+
+
+def say(**values: object) -> None:
+    print(json.dumps(values), flush=True)
+
+
+def crash_at(step: int) -> None:
+    """Hang inside the `step`-th step's transaction, once it has written but not committed."""
+    original = steps.commit
+    calls = 0
+
+    def commit(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        result = original(*args, **kwargs)
+        calls += 1
+        if calls == step:
+            say(holding=args[2].reference)
+            time.sleep(3600)
+        return result
+
+    steps.commit = commit
+
+
+def warm_up(services: service.Services) -> None:
+    """Connect and parse the process once, so that the race starts on equal terms."""
+    version = service.latest_version(services, "relance")
+    with services.write() as connection:
+        services.specs(version.version_id, connection)
+
+
+def start(services: service.Services, count: int) -> None:
+    for _ in range(count):
+        service.start(services, "relance", data=RELANCE, **GUERET)
+    say(started=count)
+
+
+def fire(services: service.Services, name: str) -> None:
+    limit = int(os.environ.get("ANCT_WORKER_LIMIT", "50"))
+    if os.environ.get("ANCT_WORKER_CRASH_AT"):
+        crash_at(int(os.environ["ANCT_WORKER_CRASH_AT"]))
+    warm_up(services)
+    say(ready=name)
+    go = Path(os.environ["ANCT_WORKER_GO"])
+    while not go.exists():
+        time.sleep(0.01)
+    began = time.monotonic()
+    claimed, sweeps, failed, incidents = 0, 0, [], []
+    while True:
+        report = fire_due(services, worker=name, limit=limit)
+        sweeps += 1
+        claimed += report.claimed
+        failed += report.failed
+        incidents += report.incidents
+        say(worker=name, sweep=sweeps, claimed=report.claimed)
+        if report.claimed == 0:
+            break
+    say(
+        worker=name, done=True, claimed=claimed, sweeps=sweeps, failed=failed,
+        incidents=incidents, seconds=round(time.monotonic() - began, 2),
+    )  # fmt: skip
+
+
+def main() -> None:
+    mode, argument = sys.argv[1], sys.argv[2]
+    clock = ManualClock(os.environ["ANCT_WORKER_NOW"])
+    settings = Settings(database_url=os.environ["DATABASE_URL"])
+    services = service.Services.create(settings, clock=clock, migrate=False)
+    try:
+        if mode == "start":
+            start(services, int(argument))
+        elif mode == "fire":
+            fire(services, argument)
+        else:
+            raise SystemExit(f"mode inconnu : {mode}")
+    finally:
+        services.close()
+
+
+if __name__ == "__main__":
+    main()

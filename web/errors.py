@@ -1,0 +1,54 @@
+"""Errors as people should see them: a French page (or JSON under /api/), never a traceback."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import EngineError
+
+log = logging.getLogger("anct.web")
+
+MESSAGES = {
+    400: "La demande n'a pas pu être comprise.",
+    401: "Connectez-vous pour accéder à cette page.",
+    403: "Vous n'avez pas accès à cette page.",
+    404: "Page introuvable.",
+    405: "Cette action n'est pas possible ici.",
+    409: "Quelqu'un a modifié ce dossier entre-temps.",
+    413: "Le contenu envoyé est trop volumineux.",
+    422: "Les données envoyées ne sont pas valides.",
+    500: "Une erreur inattendue est survenue ; elle a été enregistrée.",
+}
+
+
+def _answer(status: int, message: str, code: str, details: dict[str, Any] | None = None):
+    if request.path.startswith("/api/"):
+        return jsonify(code=code, message=message, **(details or {})), status
+    return render_template("errors/erreur.html", status=status, message=message), status
+
+
+def init_app(app: Any) -> None:
+    @app.errorhandler(EngineError)
+    def engine_error(error: EngineError) -> ResponseReturnValue:
+        return _answer(error.http_status, error.message, error.code, error.details)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> ResponseReturnValue:
+        message = "Le formulaire a expiré ou ne vient pas de ce site : rechargez la page."
+        return _answer(400, message, "csrf")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> ResponseReturnValue:
+        status = error.code or 500
+        return _answer(status, MESSAGES.get(status, error.description or ""), str(status))
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> ResponseReturnValue:
+        log.exception("Erreur inattendue sur %s", request.path)
+        return _answer(500, MESSAGES[500], "erreur_interne")

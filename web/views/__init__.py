@@ -1,0 +1,1 @@
+"""The pages, one blueprint per room: inbox, tasks, dossiers, portal, notices, admin."""

@@ -1,0 +1,7 @@
+"""One task: its form, claim, release, assign, complete."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+blueprint = Blueprint("tasks", __name__, url_prefix="/taches")
