@@ -39,10 +39,13 @@ def start(
     siren: str,
     data: dict[str, Any] | None = None,
     actor: str | None = None,
+    organisation: str | None = None,
 ) -> StartedInstance:
     """Start an instance of the latest version; its first steps run before this returns.
 
     One transaction: nothing is stored if the first steps fail (script error, incident).
+    `organisation` is the requesting authority's name as inboxes show it (by default the
+    name the start form asks for, else the SIREN).
     """
     departement = services.territories.departement(territory).code
     siren = check_siren(siren)
@@ -73,10 +76,22 @@ def start(
                 "reference": reference, "process_version_id": version.version_id,
                 "process_id": process_id, "territory": departement, "siren": siren,
                 "created_at": now, "created_by": actor,
+                "organisation": _organisation_name(organisation, data, siren),
             },
         )  # fmt: skip
     status = steps.COMPLETED if workflow.is_completed() else steps.RUNNING
     return StartedInstance(instance_id, reference, process_id, version.version, status)
+
+
+#: Start-form fields that name the requesting organisation, in order of preference.
+ORGANISATION_FIELDS = ("nom_demandeur", "nom_porteur", "nom_collectivite", "collectivite")
+
+
+def _organisation_name(given: str | None, data: dict[str, Any], siren: str) -> str:
+    for candidate in (given, *(data.get(name) for name in ORGANISATION_FIELDS)):
+        if isinstance(candidate, str) and candidate.strip():
+            return candidate.strip()[:300]
+    return f"SIREN {siren}"
 
 
 def mark_incident(

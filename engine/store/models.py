@@ -81,6 +81,7 @@ class ProcessInstance(Base):
         Index(None, "territory", "status"),
         Index(None, "siren"),
         Index(None, "process_id", "status"),
+        Index(None, "organisation"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -99,6 +100,8 @@ class ProcessInstance(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_by: Mapped[str | None] = mapped_column(String(200))
+    #: The requesting authority's name as people read it (inboxes, search).
+    organisation: Mapped[str | None] = mapped_column(String(300))
 
 
 class HumanTask(Base):
