@@ -33,7 +33,12 @@ def _secret_key(instance_path: Path) -> str:
         candidate = path.with_suffix(f".{os.getpid()}")
         candidate.write_text(secrets.token_urlsafe(48), encoding="utf-8")
         candidate.chmod(0o600)
-        candidate.replace(path) if not path.exists() else candidate.unlink()
+        try:
+            os.link(candidate, path)  # atomic: the first process's key wins, for all of them
+        except FileExistsError:
+            pass
+        finally:
+            candidate.unlink()
     return path.read_text(encoding="utf-8").strip()
 
 
