@@ -83,6 +83,11 @@ class Territories:
             self._epci_sirens = frozenset(e["code"] for e in self._load("epci.json"))
         return self._epci_sirens
 
+    def region_scope(self, departement_code: str | None) -> str | None:
+        """The scope a préfet de région holds (`region:84`) over this département, if known."""
+        found = self.departements.get(departement_code or "")
+        return region_scope(found.region) if found and found.region else None
+
     def label(self, code: str) -> str:
         """« Creuse (23) », or the code alone if it is unknown."""
         found = self.departements.get(code)
@@ -95,6 +100,14 @@ class Territories:
 @cache
 def territories_at(path: Path) -> Territories:
     return Territories(path)
+
+
+#: Scopes over a région are written `region:<code>`: région and département codes overlap.
+REGION_PREFIX = "region:"
+
+
+def region_scope(region_code: str) -> str:
+    return f"{REGION_PREFIX}{region_code}"
 
 
 def check_siren(value: object) -> str:

@@ -18,6 +18,11 @@ class Target:
     territory: str | None = None
     siren: str | None = None
     assignee: str | None = None
+    #: `region:<code>` of the territory, so that a préfet de région hears of its départements.
+    region: str | None = None
+
+    def scopes(self) -> list[str]:
+        return [s for s in ("", self.territory, self.siren, self.region) if s is not None]
 
 
 @dataclass(frozen=True)
@@ -34,8 +39,9 @@ def resolve(connection: Connection, targets: list[Target]) -> dict[Target, list[
         if target.assignee:
             clauses.append(User.login == target.assignee)
         elif target.role and target.role not in ASSIGNED_ONLY:
-            scopes = [s for s in ("", target.territory, target.siren) if s is not None]
-            clauses.append(and_(UserGrant.role == target.role, UserGrant.scope.in_(scopes)))
+            clauses.append(
+                and_(UserGrant.role == target.role, UserGrant.scope.in_(target.scopes()))
+            )
     if not clauses:
         return {}
     rows = connection.execute(
@@ -59,4 +65,4 @@ def _matches(target: Target, row: object) -> bool:
         return row.login == target.assignee  # type: ignore[attr-defined]
     if target.role in ASSIGNED_ONLY or row.role != target.role:  # type: ignore[attr-defined]
         return False
-    return row.scope in ("", target.territory, target.siren)  # type: ignore[attr-defined]
+    return row.scope in target.scopes()  # type: ignore[attr-defined]

@@ -19,7 +19,7 @@ from .context import Services
 from .deployments import latest_version_in
 from .operators import step_context
 from .validation import check_data
-from .viewer import Viewer
+from .viewer import ASSIGNED_ONLY, Viewer
 
 
 @dataclass
@@ -144,6 +144,20 @@ class InstanceDetails:
     history: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _assigned(connection: Any, viewer: Viewer, instance_id: int) -> bool:
+    """Whether a task of this dossier is (or was) assigned to the viewer by name."""
+    if viewer.operator or not any(g.role in ASSIGNED_ONLY for g in viewer.grants):
+        return False
+    return (
+        connection.execute(
+            select(HumanTask.id)
+            .where(HumanTask.instance_id == instance_id, HumanTask.assignee == viewer.login)
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
 def get_instance(services: Services, reference: str, viewer: Viewer) -> InstanceDetails:
     with services.db.connect() as connection:
         row = connection.execute(
@@ -155,7 +169,9 @@ def get_instance(services: Services, reference: str, viewer: Viewer) -> Instance
             .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
             .where(ProcessInstance.reference == reference.strip().upper())
         ).first()
-        if row is None or not viewer.may_see(row.territory, row.siren):
+        if row is None or not viewer.may_see(
+            row.territory, row.siren, assigned=_assigned(connection, viewer, row.id)
+        ):
             raise NotFound(f"Dossier introuvable : « {reference} ».")
         instance, name, version = row, row.process_name, row.version
         tasks = connection.execute(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -166,6 +166,11 @@ def commit(
     step.audit = events
     reference = instance.reference or (new_instance or {}).get("reference", "")
     notices = _events(connection, workflow, instance, before, step)
+    for notice in notices:
+        target = notice.target
+        if target.territory and target.region is None:
+            region = services.territories.region_scope(target.territory)
+            notice.target = replace(target, region=region)
     if notices:
         dossier = Dossier(
             reference=reference,

@@ -41,8 +41,23 @@ class Viewer:
             return False
         return any(g.role == role and g.covers(territory, siren) for g in self.grants)
 
-    def may_see(self, territory: str, siren: str) -> bool:
-        return self.operator or any(g.covers(territory, siren) for g in self.grants)
+    def may_see(self, territory: str, siren: str, *, assigned: bool | None = None) -> bool:
+        """Whether the dossier is within the viewer's scope.
+
+        Roles that work only on what is assigned to them (experts) see a dossier only when one
+        of its tasks is assigned to them: `assigned` says so; None keeps the territorial answer
+        for callers that check the assignment themselves (a task's own assignee).
+        """
+        if self.operator:
+            return True
+        for grant in self.grants:
+            if grant.role in ASSIGNED_ONLY and assigned is not None:
+                if assigned:
+                    return True
+                continue
+            if grant.covers(territory, siren):
+                return True
+        return False
 
     def task_filter(self) -> ColumnElement[bool]:
         """SQL condition selecting the tasks this viewer may act on."""

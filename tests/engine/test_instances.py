@@ -310,3 +310,18 @@ def test_runaway_script_is_stopped_and_the_instance_kept(database_url, clock, op
         service.advance(services, started.reference)
     assert stored(services, started.reference) == before
     services.close()
+
+
+def test_an_expert_sees_only_the_dossiers_of_missions_assigned_to_them(deployed, operator):
+    from engine.errors import NotFound
+
+    data = {"date_limite": "2026-04-01", "referent": "expert.cerema"}
+    mine = service.start(deployed, "relance", data=data, territory="23", siren="212300016")
+    other = service.start(
+        deployed, "relance", data={**data, "referent": "autre.expert"},
+        territory="23", siren="212300016",
+    )  # fmt: skip
+    expert = service.Viewer("expert.cerema", (service.Grant("expert"),))
+    assert service.get_instance(deployed, mine.reference, expert).reference == mine.reference
+    with pytest.raises(NotFound):
+        service.get_instance(deployed, other.reference, expert)
