@@ -7,11 +7,25 @@ Plain functions over a `Services` context; every function checks who asks (`View
 from .context import Services
 from .deployments import DeployedVersion, deploy, deploy_path, latest_version, latest_versions
 from .instances import InstanceDetails, StartedInstance, advance, get_instance, start
-from .tasks import TaskFilter, claim, complete, list_tasks, release
+from .tasks import (
+    InboxFacets,
+    TaskCounts,
+    TaskFilter,
+    TaskPage,
+    assign,
+    claim,
+    complete,
+    count_tasks,
+    inbox_facets,
+    list_tasks,
+    release,
+    task_form,
+)
 from .viewer import Grant, Viewer
 
 __all__ = [
-    "DeployedVersion", "Grant", "InstanceDetails", "Services", "StartedInstance", "TaskFilter",
-    "Viewer", "advance", "claim", "complete", "deploy", "deploy_path", "get_instance", "latest_version",
-    "latest_versions", "list_tasks", "release", "start",
+    "DeployedVersion", "Grant", "InboxFacets", "InstanceDetails", "Services", "StartedInstance",
+    "TaskCounts", "TaskFilter", "TaskPage", "Viewer", "advance", "assign", "claim", "complete",
+    "count_tasks", "deploy", "deploy_path", "get_instance", "inbox_facets", "latest_version",
+    "latest_versions", "list_tasks", "release", "start", "task_form",
 ]  # fmt: skip

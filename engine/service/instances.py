@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import Connection, select, update
 
+from ..definitions.bundle import FORMS
+from ..definitions.validation import executable_processes
+from ..definitions.xml import parse_xml
 from ..errors import NotFound, ProcessIncident
 from ..forms import validate_submission
 from ..runtime import snapshot
-from ..store.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, Timer
+from ..store.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, Timer, User
 from ..store.steps import next_reference_number
 from ..territory import check_siren
 from . import steps
@@ -142,6 +147,14 @@ class InstanceDetails:
     tasks: list[dict[str, Any]] = field(default_factory=list)
     timers: list[dict[str, Any]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
+    #: The requesting authority's name (as inboxes and search show it).
+    organisation: str | None = None
+    #: « Creuse (23) ».
+    territory_label: str = ""
+    #: The name of the end event reached (« Dossier orienté localement »), once finished.
+    outcome_label: str | None = None
+    #: Id of the deployed version the dossier runs on (its forms and diagram).
+    version_id: int | None = None
 
 
 def _assigned(connection: Any, viewer: Viewer, instance_id: int) -> bool:
@@ -158,21 +171,29 @@ def _assigned(connection: Any, viewer: Viewer, instance_id: int) -> bool:
     )
 
 
+def _visible(connection: Connection, reference: str, viewer: Viewer) -> Any:
+    """The dossier's row (with its version's name, number and hash) if the viewer may see it;
+    a dossier outside the viewer's scope is as unknown as one that does not exist."""
+    row = connection.execute(
+        select(
+            ProcessInstance.__table__,
+            ProcessVersion.name.label("process_name"),
+            ProcessVersion.version,
+            ProcessVersion.content_hash,
+        )
+        .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
+        .where(ProcessInstance.reference == str(reference).strip().upper())
+    ).first()
+    if row is None or not viewer.may_see(
+        row.territory, row.siren, assigned=_assigned(connection, viewer, row.id)
+    ):
+        raise NotFound(f"Dossier introuvable : « {reference} ».")
+    return row
+
+
 def get_instance(services: Services, reference: str, viewer: Viewer) -> InstanceDetails:
     with services.db.connect() as connection:
-        row = connection.execute(
-            select(
-                ProcessInstance.__table__,
-                ProcessVersion.name.label("process_name"),
-                ProcessVersion.version,
-            )
-            .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
-            .where(ProcessInstance.reference == reference.strip().upper())
-        ).first()
-        if row is None or not viewer.may_see(
-            row.territory, row.siren, assigned=_assigned(connection, viewer, row.id)
-        ):
-            raise NotFound(f"Dossier introuvable : « {reference} ».")
+        row = _visible(connection, reference, viewer)
         instance, name, version = row, row.process_name, row.version
         tasks = connection.execute(
             select(HumanTask.__table__)
@@ -189,23 +210,167 @@ def get_instance(services: Services, reference: str, viewer: Viewer) -> Instance
             .where(AuditEvent.instance_id == instance.id)
             .order_by(AuditEvent.id)
         ).all()
+        actors = {e.actor for e in history if e.actor}
+        names = (
+            dict(
+                connection.execute(
+                    select(User.login, User.name).where(User.login.in_(actors))
+                ).all()
+            )
+            if actors
+            else {}
+        )
+    now = services.clock.now()
+    ends = [e.label for e in history if e.kind == "fin" and e.label]
     return InstanceDetails(
         id=instance.id, reference=instance.reference, process_id=instance.process_id,
         process_name=name, version=version, territory=instance.territory, siren=instance.siren,
         status=instance.status, outcome=instance.outcome, incident=instance.incident,
         data=instance.data, created_at=instance.created_at, updated_at=instance.updated_at,
         completed_at=instance.completed_at, created_by=instance.created_by,
-        tasks=[_task_dict(t, instance.reference, services.clock.now()) for t in tasks],
+        tasks=[
+            {**_task_dict(t, instance.reference, now),
+             "may_act": viewer.may_act(t.role, t.territory, t.siren, t.assignee)}
+            for t in tasks
+        ],
         timers=[
             {"id": t.id, "bpmn_id": t.bpmn_id, "name": t.name, "kind": t.kind, "due_at": t.due_at}
             for t in timers
         ],
         history=[
-            {"at": e.at, "actor": e.actor, "kind": e.kind, "task_id": e.task_id,
-             "bpmn_id": e.bpmn_id, "label": e.label, "changes": e.changes}
+            {"at": e.at, "actor": e.actor, "actor_name": names.get(e.actor), "kind": e.kind,
+             "task_id": e.task_id, "bpmn_id": e.bpmn_id, "label": e.label, "changes": e.changes}
             for e in history
         ],
+        organisation=instance.organisation,
+        territory_label=services.territories.label(instance.territory),
+        outcome_label=(ends[-1] if ends else None) if instance.status == steps.COMPLETED else None,
+        version_id=instance.process_version_id,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Diagram:
+    """The BPMN of the version a dossier runs on, and where the dossier stands in it.
+
+    `completed`: elements done (and not under way again); `current`: elements under way (open
+    tasks); `pending`: elements waiting (timers, joins) or predicted further on the way.
+    """
+
+    xml: str
+    completed: list[str]
+    current: list[str]
+    pending: list[str]
+
+    def states(self) -> dict[str, list[str]]:
+        return {"completed": self.completed, "current": self.current, "pending": self.pending}
+
+
+_CURRENT = TaskState.READY | TaskState.STARTED | TaskState.ERROR
+_PREDICTED = TaskState.FUTURE | TaskState.LIKELY
+
+
+def diagram(services: Services, reference: str, viewer: Viewer) -> Diagram:
+    """The diagram of a dossier with the state of each element, read from its stored workflow."""
+    with services.db.connect() as connection:
+        row = _visible(connection, reference, viewer)
+        instance = steps.LoadedInstance(
+            row.id, row.reference, row.process_id, row.process_version_id, row.territory,
+            row.siren, row.status, row.lock_version, row.data, row.state,
+        )  # fmt: skip
+        workflow = steps.open_workflow(services, instance, connection)
+        xml = _main_bpmn(connection, row.process_version_id, row.process_id, row.content_hash)
+    completed, current, waiting, predicted = set(), set(), set(), set()
+    for sub in (workflow, *workflow.subprocesses.values()):
+        for task in sub.tasks.values():
+            bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+            if not bpmn_id:
+                continue
+            if task.has_state(TaskState.COMPLETED):
+                completed.add(bpmn_id)
+            elif task.has_state(_CURRENT):
+                current.add(bpmn_id)
+            elif task.has_state(TaskState.WAITING):
+                waiting.add(bpmn_id)
+            elif task.has_state(_PREDICTED):
+                predicted.add(bpmn_id)
+    waiting -= current
+    completed -= current | waiting
+    pending = waiting | (predicted - current - completed)
+    return Diagram(xml, sorted(completed), sorted(current), sorted(pending))
+
+
+def diagram_source(services: Services, reference: str, viewer: Viewer) -> str:
+    """The BPMN (XML) of the version a dossier runs on, for a viewer who may see the dossier."""
+    with services.db.connect() as connection:
+        row = _visible(connection, reference, viewer)
+        return _main_bpmn(connection, row.process_version_id, row.process_id, row.content_hash)
+
+
+_BPMN_CACHE: dict[tuple[str, str], str] = {}
+
+
+def _version_files(connection: Connection, version_id: int) -> dict[str, str]:
+    return connection.execute(
+        select(ProcessVersion.files).where(ProcessVersion.id == version_id)
+    ).scalar_one()
+
+
+def _main_bpmn(connection: Connection, version_id: int, process_id: str, content_hash: str) -> str:
+    """The BPMN file that defines the process (a version may also hold the processes it calls).
+
+    Versions never change: the answer is kept by content hash.
+    """
+    key = (content_hash, process_id)
+    cached = _BPMN_CACHE.get(key)
+    if cached is not None:
+        return cached
+    files = _version_files(connection, version_id)
+    for name, text in sorted(files.items()):
+        if not name.lower().endswith(".bpmn"):
+            continue
+        root = parse_xml(text.encode("utf-8"), name)
+        if any(p.get("id") == process_id for p in executable_processes(root)):
+            _BPMN_CACHE[key] = text
+            return text
+    raise NotFound(f"Schéma introuvable pour la procédure « {process_id} ».")
+
+
+_FIELDS_CACHE: dict[str, dict[str, dict[str, Any]]] = {}
+
+
+def form_fields(services: Services, version_id: int) -> dict[str, dict[str, Any]]:
+    """The JSON Schema of each field the forms of a version declare, by field name.
+
+    The start form comes first, then each task form (a field two forms declare keeps its
+    first declaration): what a dossier page needs to show data with the forms' labels.
+    """
+    with services.read() as connection:
+        row = connection.execute(
+            select(ProcessVersion.content_hash, ProcessVersion.start_form).where(
+                ProcessVersion.id == version_id
+            )
+        ).one()
+        cached = _FIELDS_CACHE.get(row.content_hash)
+        if cached is not None:
+            return cached
+        files = _version_files(connection, version_id)
+    forms = []
+    if row.start_form and FORMS + row.start_form in files:
+        forms.append(files[FORMS + row.start_form])
+    forms.extend(
+        text for name, text in sorted(files.items())
+        if name.startswith(FORMS) and name != FORMS + (row.start_form or "")
+    )  # fmt: skip
+    fields: dict[str, dict[str, Any]] = {}
+    for text in forms:
+        form = json.loads(text)
+        properties = form.get("properties", {})
+        for name in [*form.get("x-ordre", []), *properties]:
+            if name in properties and isinstance(properties[name], dict):
+                fields.setdefault(name, properties[name])
+    _FIELDS_CACHE[row.content_hash] = fields
+    return fields
 
 
 def _task_dict(task: Any, reference: str, now: datetime) -> dict[str, Any]:

@@ -1,17 +1,39 @@
-"""Human tasks: the inbox of a user, claiming, releasing and completing."""
+"""Human tasks: the inbox of a user and its counts, the task page, claiming, releasing,
+assigning to a colleague and completing."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessIncident
 from ..forms import validate_submission
+from ..roles import EQUIPE_NATIONALE, PREFET
 from ..runtime import snapshot
-from ..store.models import AuditEvent, HumanTask, ProcessInstance
+from ..store.models import (
+    AuditEvent,
+    HumanTask,
+    Notification,
+    ProcessInstance,
+    ProcessVersion,
+    User,
+    UserGrant,
+)
 from . import steps
 from .context import Services
 from .instances import _task_dict, mark_incident
@@ -21,6 +43,12 @@ from .viewer import ASSIGNED_ONLY, Viewer
 
 OPEN = "ouverte"
 OVERDUE, THIS_WEEK = "en_retard", "cette_semaine"
+#: Orders of an inbox: by due date (the default), by creation, by dossier reference.
+BY_DUE, BY_CREATION, BY_REFERENCE = "echeance", "creation", "reference"
+ORDERS = (BY_DUE, BY_CREATION, BY_REFERENCE)
+#: Roles whose holders may hand one of their tasks to a colleague of the same role and scope.
+ASSIGNING_ROLES = frozenset({PREFET, EQUIPE_NATIONALE})
+WEEK = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -28,54 +56,227 @@ class TaskFilter:
     role: str | None = None
     territory: str | None = None
     process_id: str | None = None
+    #: The task's element in its procedure (`qualifier_besoin`).
+    bpmn_id: str | None = None
     assignee: str | None = None
+    #: Only the tasks nobody has taken.
+    unassigned: bool = False
     #: "en_retard" (due date passed) or "cette_semaine" (due within 7 days, not yet overdue).
     due: str | None = None
+    #: "echeance" (tasks without due date last), "creation" or "reference".
+    order: str = BY_DUE
+    descending: bool = False
     limit: int = 200
     offset: int = 0
+
+
+@dataclass(frozen=True)
+class TaskCounts:
+    """How many open tasks of the viewer's inbox match, and how many each quick filter would
+    show: the due filters keep the current assignment filter and the other way round (each
+    count is what clicking its tag gives)."""
+
+    total: int
+    overdue: int
+    this_week: int
+    mine: int
+    unassigned: int
+
+
+def _due_condition(due: str | None, now: datetime) -> ColumnElement[bool] | None:
+    if due is None:
+        return None
+    if due == OVERDUE:
+        return HumanTask.due_at < now
+    if due == THIS_WEEK:
+        return and_(HumanTask.due_at >= now, HumanTask.due_at < now + WEEK)
+    raise InvalidInput(f"Filtre d'échéance inconnu : « {due} » (attendu : {OVERDUE}, {THIS_WEEK}).")
+
+
+def _assignment_condition(filters: TaskFilter) -> ColumnElement[bool] | None:
+    if filters.assignee:
+        return HumanTask.assignee == filters.assignee
+    if filters.unassigned:
+        return HumanTask.assignee.is_(None)
+    return None
+
+
+def _scope_conditions(
+    services: Services, viewer: Viewer, filters: TaskFilter
+) -> list[ColumnElement[bool]]:
+    """Open tasks of the viewer's inbox, narrowed by role, territory, procedure and task."""
+    conditions = [HumanTask.status == OPEN, viewer.task_filter()]
+    if filters.role:
+        conditions.append(HumanTask.role == filters.role)
+    if filters.territory:
+        code = services.territories.departement(filters.territory).code
+        conditions.append(HumanTask.territory == code)
+    if filters.process_id:
+        conditions.append(HumanTask.process_id == filters.process_id)
+    if filters.bpmn_id:
+        conditions.append(HumanTask.bpmn_id == filters.bpmn_id)
+    return conditions
+
+
+def _order_by(filters: TaskFilter) -> list[Any]:
+    if filters.order not in ORDERS:
+        raise InvalidInput(f"Tri inconnu : « {filters.order} » (attendu : {', '.join(ORDERS)}).")
+    column = {
+        BY_DUE: HumanTask.due_at,
+        BY_CREATION: HumanTask.created_at,
+        BY_REFERENCE: ProcessInstance.reference,
+    }[filters.order]
+    direction = column.desc() if filters.descending else column.asc()
+    nulls_last = [HumanTask.due_at.is_(None)] if filters.order == BY_DUE else []
+    return [*nulls_last, direction, HumanTask.created_at, HumanTask.id]
+
+
+_ASSIGNEE = User.__table__.alias("assignee_account")
 
 
 def list_tasks(
     services: Services, viewer: Viewer, filters: TaskFilter | None = None
 ) -> list[dict[str, Any]]:
-    """Open tasks the viewer may act on, oldest due first (tasks without due date last)."""
+    """Open tasks the viewer may act on, oldest due first (tasks without due date last).
+
+    Each task carries its dossier's reference (`instance`), requesting authority
+    (`organisation`), procedure name, territory label and the name of whoever holds it.
+    """
     filters = filters or TaskFilter()
-    query = (
-        select(HumanTask.__table__, ProcessInstance.reference)
-        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .where(HumanTask.status == OPEN, viewer.task_filter())
-    )
-    if filters.role:
-        query = query.where(HumanTask.role == filters.role)
-    if filters.territory:
-        query = query.where(
-            HumanTask.territory == services.territories.departement(filters.territory).code
-        )
-    if filters.process_id:
-        query = query.where(HumanTask.process_id == filters.process_id)
-    if filters.assignee:
-        query = query.where(HumanTask.assignee == filters.assignee)
     now = services.clock.now()
-    if filters.due == OVERDUE:
-        query = query.where(HumanTask.due_at < now)
-    elif filters.due == THIS_WEEK:
-        query = query.where(HumanTask.due_at >= now, HumanTask.due_at < now + timedelta(days=7))
-    elif filters.due is not None:
-        raise InvalidInput(
-            f"Filtre d'échéance inconnu : « {filters.due} » (attendu : {OVERDUE}, {THIS_WEEK})."
+    conditions = _scope_conditions(services, viewer, filters)
+    for extra in (_due_condition(filters.due, now), _assignment_condition(filters)):
+        if extra is not None:
+            conditions.append(extra)
+    query = (
+        select(
+            HumanTask.__table__,
+            ProcessInstance.reference,
+            ProcessInstance.organisation,
+            ProcessVersion.name.label("process_name"),
+            _ASSIGNEE.c.name.label("assignee_name"),
         )
-    query = query.order_by(
-        HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
+        .join(_ASSIGNEE, _ASSIGNEE.c.login == HumanTask.assignee, isouter=True)
+        .where(*conditions)
+        .order_by(*_order_by(filters))
+        .limit(filters.limit)
+        .offset(filters.offset)
     )
-    query = query.limit(filters.limit).offset(filters.offset)
     with services.read() as connection:
-        return [_task_dict(row, row.reference, now) for row in connection.execute(query)]
+        rows = connection.execute(query).all()
+    return [_inbox_dict(services, row, now) for row in rows]
+
+
+def _inbox_dict(services: Services, row: Any, now: datetime) -> dict[str, Any]:
+    return {
+        **_task_dict(row, row.reference, now),
+        "organisation": row.organisation,
+        "process_name": row.process_name,
+        "territory_label": services.territories.label(row.territory),
+        "assignee_name": row.assignee_name,
+    }
+
+
+def _sum(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def count_tasks(
+    services: Services, viewer: Viewer, filters: TaskFilter | None = None
+) -> TaskCounts:
+    """The counts of the viewer's inbox under these filters, in one statement; never a task
+    outside the viewer's scope (the same condition as `list_tasks`)."""
+    filters = filters or TaskFilter()
+    now = services.clock.now()
+    due = _due_condition(filters.due, now)
+    due = true() if due is None else due
+    assigned = _assignment_condition(filters)
+    assigned = true() if assigned is None else assigned
+    query = select(
+        _sum(and_(due, assigned)),
+        _sum(and_(HumanTask.due_at < now, assigned)),
+        _sum(and_(HumanTask.due_at >= now, HumanTask.due_at < now + WEEK, assigned)),
+        _sum(and_(HumanTask.assignee == viewer.login, due)),
+        _sum(and_(HumanTask.assignee.is_(None), due)),
+    ).where(*_scope_conditions(services, viewer, filters))
+    with services.read() as connection:
+        row = connection.execute(query).one()
+    return TaskCounts(*(int(value or 0) for value in row))
+
+
+@dataclass(frozen=True)
+class TaskKind:
+    """A task of a procedure that has open tasks in the viewer's inbox, with how many."""
+
+    process_id: str
+    process_name: str
+    bpmn_id: str
+    name: str
+    count: int
+
+
+@dataclass(frozen=True)
+class InboxFacets:
+    """What an inbox can be filtered by: the kinds of task in it, and its territories."""
+
+    kinds: list[TaskKind]
+    #: (code, « Creuse (23) », count), by code.
+    territories: list[tuple[str, str, int]] = field(default_factory=list)
+
+    def procedures(self) -> list[tuple[str, str, int]]:
+        """(process id, name, count) of the procedures with open tasks, by name."""
+        totals: dict[tuple[str, str], int] = {}
+        for kind in self.kinds:
+            key = (kind.process_id, kind.process_name)
+            totals[key] = totals.get(key, 0) + kind.count
+        return sorted(((p, n, c) for (p, n), c in totals.items()), key=lambda t: t[1])
+
+
+def inbox_facets(services: Services, viewer: Viewer, *, territories: bool = False) -> InboxFacets:
+    """The procedures, tasks (and territories, if asked) of the viewer's open tasks."""
+    scope = [HumanTask.status == OPEN, viewer.task_filter()]
+    count = func.count().label("n")
+    with services.read() as connection:
+        kinds = connection.execute(
+            select(HumanTask.process_id, HumanTask.bpmn_id, func.min(HumanTask.name), count)
+            .where(*scope)
+            .group_by(HumanTask.process_id, HumanTask.bpmn_id)
+        ).all()
+        names = dict(
+            connection.execute(
+                select(ProcessVersion.process_id, ProcessVersion.name).order_by(
+                    ProcessVersion.version
+                )
+            ).all()
+        )
+        places = (
+            connection.execute(
+                select(HumanTask.territory, count).where(*scope).group_by(HumanTask.territory)
+            ).all()
+            if territories
+            else []
+        )
+    found = [
+        TaskKind(process_id, names.get(process_id, process_id), bpmn_id, name, n)
+        for process_id, bpmn_id, name, n in kinds
+    ]
+    found.sort(key=lambda k: (k.process_name, k.name))
+    return InboxFacets(
+        found,
+        sorted((code, services.territories.label(code), n) for code, n in places),
+    )
 
 
 def _open_task(connection: Connection, viewer: Viewer, task_id: str) -> tuple[Any, Any]:
     """The task (and its instance) if this viewer may act on it now."""
     found = steps.load_task(connection, task_id)
-    if found is None or not viewer.may_see(found[0].territory, found[0].siren):
+    # Experts see the tasks assigned to them only (any other task of any territory does not
+    # exist for them); the others, what their territory or organisation covers.
+    if found is None or not viewer.may_see(
+        found[0].territory, found[0].siren, assigned=found[0].assignee == viewer.login
+    ):
         raise NotFound(f"Tâche introuvable : « {task_id} ».")
     task, instance = found
     if task.role in ASSIGNED_ONLY and not viewer.may_act(
@@ -97,12 +298,15 @@ _ASSIGN = (
 _INSERT_AUDIT = insert(AuditEvent.__table__)
 
 
-def _audit(connection: Connection, task: Any, lock: int, kind: str, actor: str, at: Any) -> None:
+def _audit(
+    connection: Connection, task: Any, lock: int, kind: str, actor: str, at: Any,
+    label: str | None = None,
+) -> None:  # fmt: skip
     connection.execute(
         _INSERT_AUDIT,
         {
             "instance_id": task.instance_id, "at": at, "actor": actor, "kind": kind,
-            "task_id": task.id, "bpmn_id": task.bpmn_id, "label": task.name,
+            "task_id": task.id, "bpmn_id": task.bpmn_id, "label": (label or task.name)[:300],
             "changes": None, "lock_version": lock,
         },
     )  # fmt: skip
@@ -184,3 +388,193 @@ def complete(
             mark_incident(services, instance, error, viewer.login)
         raise
     return instance.reference
+
+
+# ---------------------------------------------------------------- the task page
+
+
+@dataclass
+class TaskPage:
+    """What the page of one task shows: the task, its dossier, its form and who may do what.
+
+    `schema` is the form as deployed with the dossier's version (None for a task without form);
+    `data` the dossier's values of the form's fields, to pre-fill it. A task already done is
+    returned too (`task["status"]` says so, `completed_*` say when and by whom).
+    """
+
+    task: dict[str, Any]
+    reference: str
+    process_name: str
+    organisation: str | None
+    territory_label: str
+    schema: dict[str, Any] | None
+    data: dict[str, Any]
+    #: Open, and the viewer may act on it (claim, release, complete).
+    may_act: bool
+    #: Open, and the viewer may hand it to one of `colleagues`.
+    may_assign: bool
+    #: (login, name) of the other people holding the task's role over its scope.
+    colleagues: list[tuple[str, str]] = field(default_factory=list)
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+    completed_by_name: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.task["status"] == OPEN
+
+
+_TASK_PAGE = (
+    select(
+        HumanTask.__table__,
+        ProcessInstance.reference,
+        ProcessInstance.organisation,
+        ProcessInstance.data.label("instance_data"),
+        ProcessInstance.process_version_id,
+        ProcessVersion.name.label("process_name"),
+        _ASSIGNEE.c.name.label("assignee_name"),
+    )
+    .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+    .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
+    .join(_ASSIGNEE, _ASSIGNEE.c.login == HumanTask.assignee, isouter=True)
+    .where(HumanTask.id == bindparam("task_id"))
+)
+
+
+def _visible_task(connection: Connection, viewer: Viewer, task_id: str) -> Any:
+    """The task's row if the viewer may see it, else NotFound (a task outside the viewer's
+    scope is as unknown as one that does not exist); Forbidden if it is in their scope but for
+    another role (a préfet's task on the dossier of a town)."""
+    row = connection.execute(_TASK_PAGE, {"task_id": str(task_id).strip()[:36]}).first()
+    missing = NotFound(f"Tâche introuvable : « {task_id} ».")
+    if row is None:
+        raise missing
+    if viewer.operator:
+        return row
+    holder = row.assignee or row.completed_by
+    # Experts see the tasks assigned to them only; the others, what their scope covers.
+    if not viewer.may_see(row.territory, row.siren, assigned=holder == viewer.login):
+        raise missing
+    if not viewer.may_act(row.role, row.territory, row.siren, holder):
+        if row.role in ASSIGNED_ONLY:
+            raise missing
+        raise Forbidden(f"Votre rôle ne permet pas de traiter la tâche « {row.name} ».")
+    return row
+
+
+def _colleagues(connection: Connection, task: Any) -> list[tuple[str, str]]:
+    """Active accounts holding the task's role over its territory or organisation."""
+    rows = connection.execute(
+        select(User.login, User.name)
+        .join(UserGrant, UserGrant.login == User.login)
+        .where(
+            User.active.is_(True),
+            UserGrant.role == task.role,
+            UserGrant.scope.in_(("", task.territory, task.siren)),
+        )
+        .distinct()
+        .order_by(User.name, User.login)
+    ).all()
+    return [(row.login, row.name) for row in rows]
+
+
+def _may_assign(viewer: Viewer, task: Any) -> bool:
+    return task.status == OPEN and (
+        viewer.operator
+        or (
+            task.role in ASSIGNING_ROLES
+            and viewer.may_act(task.role, task.territory, task.siren, task.assignee)
+        )
+    )
+
+
+def task_form(services: Services, viewer: Viewer, task_id: str) -> TaskPage:
+    """The task page's content, for a viewer who may see the task (NotFound otherwise)."""
+    with services.read() as connection:
+        row = _visible_task(connection, viewer, task_id)
+        schema = None
+        if row.form_ref:
+            try:
+                schema = services.form_validator(
+                    row.process_version_id, row.form_ref, connection
+                ).schema
+            except KeyError:
+                schema = None
+        may_assign = _may_assign(viewer, row)
+        colleagues = (
+            [c for c in _colleagues(connection, row) if c[0] != viewer.login] if may_assign else []
+        )
+        completed_by_name = (
+            connection.execute(
+                select(User.name).where(User.login == row.completed_by)
+            ).scalar_one_or_none()
+            if row.completed_by
+            else None
+        )
+    now = services.clock.now()
+    instance_data = row.instance_data or {}
+    fields = (schema or {}).get("properties") or {}
+    data = {name: instance_data[name] for name in fields if name in instance_data}
+    task = _inbox_dict(services, row, now)
+    return TaskPage(
+        task=task, reference=row.reference, process_name=row.process_name,
+        organisation=row.organisation, territory_label=task["territory_label"],
+        schema=schema, data=data,
+        may_act=row.status == OPEN
+        and viewer.may_act(row.role, row.territory, row.siren, row.assignee),
+        may_assign=may_assign, colleagues=colleagues,
+        completed_at=row.completed_at, completed_by=row.completed_by,
+        completed_by_name=completed_by_name,
+    )  # fmt: skip
+
+
+def assign(services: Services, viewer: Viewer, task_id: str, login: str) -> str:
+    """Hand an open task to a colleague holding its role over its scope; returns their name.
+
+    Préfets and the national team may do so for their tasks (whoever holds the task now); the
+    colleague is told by a notification.
+    """
+    login = (login or "").strip().lower()
+    with services.write() as connection:
+        task, instance = _open_task(connection, viewer, task_id)
+        if not _may_assign(viewer, task):
+            raise Forbidden(
+                f"Votre rôle ne permet pas de confier la tâche « {task.name} » à un collègue."
+            )
+        if not login:
+            raise InvalidInput(
+                "Choisissez la personne à qui confier la tâche.",
+                fields={"login": "Choisissez la personne à qui confier la tâche."},
+            )
+        names = dict(_colleagues(connection, task))
+        if login not in names:
+            message = (
+                f"« {login} » ne peut pas recevoir la tâche « {task.name} » : il faut le même "
+                "rôle sur le même territoire."
+            )
+            raise InvalidInput(message, fields={"login": message})
+        if task.assignee == login:
+            return names[login]
+        connection.execute(_ASSIGN, {"task_id": task.id, "assignee": login})
+        now = services.clock.now()
+        _audit(
+            connection, task, instance.lock_version, "tache_assignee", viewer.login, now,
+            label=f"{task.name} — confiée à {names[login]}",
+        )  # fmt: skip
+        if login != viewer.login:
+            actor = connection.execute(
+                select(User.name).where(User.login == viewer.login)
+            ).scalar_one_or_none()
+            connection.execute(
+                insert(Notification.__table__),
+                {
+                    "login": login, "instance_id": instance.id, "task_id": task.id,
+                    "kind": "tache_confiee",
+                    "subject": f"Tâche confiée : {task.name} ({instance.reference})"[:300],
+                    "body": f"{actor or viewer.login} vous a confié la tâche « {task.name} » "
+                            f"du dossier {instance.reference}.",
+                    "link": f"{services.base_url.rstrip('/')}/taches/{task.id}",
+                    "created_at": now, "read_at": None,
+                },
+            )  # fmt: skip
+    return names[login]

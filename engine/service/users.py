@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, insert, select, update
 
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
-from ..roles import COLLECTIVITE, PREFET, ROLE_LABELS
+from ..roles import ADMIN, COLLECTIVITE, PREFET, ROLE_LABELS
 from ..store.models import User, UserGrant
 from ..territory import check_siren
 from .context import Services
@@ -24,6 +24,11 @@ _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,199}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 #: Roles that only make sense over a scope: an authority's SIREN, a préfet's département.
 _SCOPED = {COLLECTIVITE: "siren", PREFET: "departement"}
+#: Roles over the whole platform: a scope would mean nothing (the admin manages accounts
+#: everywhere and acts in no dossier).
+_NATIONAL_ONLY = frozenset({ADMIN})
+MAX_NAME = 300
+MAX_PASSWORD = 1000
 MIN_PASSWORD = 10
 MAX_FAILURES = 5
 LOCK_TIME = timedelta(minutes=15)
@@ -52,9 +57,15 @@ def normalise_grant(services: Services, role: str, scope: str | None) -> Grant:
     role = (role or "").strip()
     if role not in ROLE_LABELS:
         known = ", ".join(sorted(ROLE_LABELS))
-        raise InvalidInput(f"Rôle inconnu : « {role} » (rôles possibles : {known}).")
+        raise InvalidInput(f"Rôle inconnu : « {role} » (rôles possibles : {known}).", field="role")
     scope = (scope or "").strip() or None
     kind = _SCOPED.get(role)
+    if scope is not None and role in _NATIONAL_ONLY:
+        raise InvalidInput(
+            f"Le rôle « {ROLE_LABELS[role]} » vaut pour toute la plateforme : "
+            "laissez le périmètre vide.",
+            field="scope",
+        )
     if scope is None:
         if kind == "siren":
             raise InvalidInput("Le rôle « collectivite » s'exerce pour une organisation : SIREN ?")
@@ -211,6 +222,216 @@ def list_accounts(services: Services) -> list[Account]:
                 tuple(by_login.get(u.login, [])))
         for u in users
     ]  # fmt: skip
+
+
+# --- Administration (the admin page): every field checked, every error named after its field ---
+#
+# These functions check who asks (an admin, or an operator at the command line) and validate the
+# whole form before writing anything. A refusal is one `InvalidInput` whose `errors` detail maps
+# each faulty field to its French message: `login`, `name`, `email`, `organisation`,
+# `password`, `grants` (the grants as a whole), and `role-<i>` / `scope-<i>` for the i-th
+# role/scope row as typed (0-based; rows left entirely blank are ignored).
+
+
+def require_admin(viewer: Viewer) -> None:
+    if not (viewer.operator or any(grant.role == ADMIN for grant in viewer.grants)):
+        raise Forbidden("Réservé aux administrateurs de la plateforme.")
+
+
+def grant_label(services: Services, grant: Grant) -> str:
+    """« Préfet (délégué territorial) (Creuse, 23) », « Équipe nationale (national) »."""
+    role = ROLE_LABELS.get(grant.role, grant.role)
+    if grant.scope is None:
+        return f"{role} (national)"
+    found = services.territories.departements.get(grant.scope)
+    if found is not None:
+        return f"{role} ({found.nom}, {found.code})"
+    if grant.scope.isdigit() and len(grant.scope) == 9:
+        return f"{role} (SIREN {grant.scope})"
+    return f"{role} ({grant.scope})"
+
+
+def check_grant_rows(services: Services, rows: list[tuple[str | None, str | None]]) -> list[Grant]:
+    """The grants of role/scope rows as typed in a form; refused with an error per row."""
+    errors: dict[str, str] = {}
+    grants = _grant_rows(services, rows, errors)
+    if errors:
+        raise _refused(errors)
+    return grants
+
+
+def admin_create_user(
+    services: Services,
+    viewer: Viewer,
+    *,
+    login: str,
+    name: str,
+    email: str | None,
+    organisation: str | None,
+    password: str,
+    grants: list[tuple[str | None, str | None]],
+) -> Account:
+    """Create an account from the admin form; nothing is written if any field is refused."""
+    require_admin(viewer)
+    errors: dict[str, str] = {}
+    checked_login = _field(errors, "login", _check_login, login)
+    _field(errors, "name", _check_name, name)
+    _field(errors, "email", _check_email, email)
+    _field(errors, "organisation", _check_organisation, organisation)
+    _field(errors, "password", _check_password, password)
+    checked = _grant_rows(services, grants, errors)
+    if checked_login and "login" not in errors:
+        with services.read() as connection:
+            taken = connection.execute(
+                select(User.login).where(User.login == checked_login)
+            ).first()
+        if taken:
+            errors["login"] = f"L'identifiant « {checked_login} » existe déjà."
+    if errors:
+        raise _refused(errors)
+    try:
+        return create_user(
+            services, login, name=name, grants=[(g.role, g.scope) for g in checked],
+            email=email, password=password, organisation=organisation,
+        )  # fmt: skip
+    except Conflict as exc:  # created by someone else between the check and the write
+        raise _refused({"login": exc.message}) from exc
+
+
+def admin_update_profile(
+    services: Services,
+    viewer: Viewer,
+    login: str,
+    *,
+    name: str,
+    email: str | None,
+    organisation: str | None,
+) -> Account:
+    require_admin(viewer)
+    errors: dict[str, str] = {}
+    _field(errors, "name", _check_name, name)
+    checked_email = _field(errors, "email", _check_email, email)
+    checked_organisation = _field(errors, "organisation", _check_organisation, organisation)
+    if errors:
+        raise _refused(errors)
+    with services.write() as connection:
+        changed = connection.execute(
+            update(User).where(User.login == login).values(
+                name=name.strip(), email=checked_email, organisation=checked_organisation
+            )
+        ).rowcount  # fmt: skip
+    if changed != 1:
+        raise NotFound(f"Utilisateur introuvable : « {login} ».")
+    return get_account(services, login)
+
+
+def admin_set_grants(
+    services: Services, viewer: Viewer, login: str, rows: list[tuple[str | None, str | None]]
+) -> Account:
+    """Replace the grants of an account; an admin cannot take away their own admin role."""
+    require_admin(viewer)
+    get_account(services, login)  # NotFound before any form error
+    errors: dict[str, str] = {}
+    grants = _grant_rows(services, rows, errors)
+    own = login == viewer.login and not viewer.operator
+    if not errors and own and not any(grant.role == ADMIN for grant in grants):
+        errors["grants"] = (
+            "Vous ne pouvez pas retirer votre propre rôle d'administrateur : "
+            "demandez-le à un autre administrateur."
+        )
+    if errors:
+        raise _refused(errors)
+    return set_grants(services, login, [(g.role, g.scope) for g in grants])
+
+
+def admin_set_password(services: Services, viewer: Viewer, login: str, password: str) -> None:
+    """A new password chosen by the admin; it also lifts a lock-out."""
+    require_admin(viewer)
+    get_account(services, login)
+    errors: dict[str, str] = {}
+    _field(errors, "password", _check_password, password)
+    if errors:
+        raise _refused(errors)
+    set_password(services, login, password)
+
+
+def admin_set_active(services: Services, viewer: Viewer, login: str, active: bool) -> Account:
+    """Deactivate (no sign-in, open sessions end) or reactivate; never one's own account."""
+    require_admin(viewer)
+    if not active and login == viewer.login and not viewer.operator:
+        raise InvalidInput("Vous ne pouvez pas désactiver votre propre compte.", field="active")
+    set_active(services, login, active)
+    return get_account(services, login)
+
+
+def _grant_rows(
+    services: Services, rows: list[tuple[str | None, str | None]], errors: dict[str, str]
+) -> list[Grant]:
+    grants: list[Grant] = []
+    for index, (role, scope) in enumerate(rows):
+        role, scope = (role or "").strip(), (scope or "").strip()
+        if not role and not scope:
+            continue
+        if not role:
+            errors[f"role-{index}"] = "Choisissez le rôle qui s'exerce sur ce périmètre."
+            continue
+        try:
+            grants.append(normalise_grant(services, role, scope))
+        except InvalidInput as exc:
+            where = "role" if exc.details.get("field") == "role" else "scope"
+            errors[f"{where}-{index}"] = exc.message
+    if not grants and not errors:
+        errors["grants"] = "Donnez au moins un rôle."
+    return list(dict.fromkeys(grants))
+
+
+def _field(errors: dict[str, str], name: str, check: Any, value: Any) -> Any:
+    try:
+        return check(value)
+    except InvalidInput as exc:
+        errors[name] = exc.message
+        return None
+
+
+def _refused(errors: dict[str, str]) -> InvalidInput:
+    count = len(errors)
+    what = "une erreur" if count == 1 else f"{count} erreurs"
+    return InvalidInput(
+        f"Le formulaire contient {what} : corrigez les champs signalés.", errors=errors
+    )
+
+
+def _check_name(name: str | None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("Le nom de la personne est obligatoire.", field="name")
+    if len(name) > MAX_NAME:
+        raise InvalidInput(f"Le nom compte au plus {MAX_NAME} caractères.", field="name")
+    return name
+
+
+def _check_organisation(organisation: str | None) -> str | None:
+    organisation = (organisation or "").strip()
+    if len(organisation) > MAX_NAME:
+        raise InvalidInput(
+            f"Le nom de l'organisation compte au plus {MAX_NAME} caractères.", field="organisation"
+        )
+    return organisation or None
+
+
+def _check_password(password: str | None) -> str:
+    password = password or ""
+    if not password:
+        raise InvalidInput("Le mot de passe est obligatoire.", field="password")
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(
+            f"Le mot de passe doit compter au moins {MIN_PASSWORD} caractères.", field="password"
+        )
+    if len(password) > MAX_PASSWORD:
+        raise InvalidInput(
+            f"Le mot de passe compte au plus {MAX_PASSWORD} caractères.", field="password"
+        )
+    return password
 
 
 def _write_grants(connection: Any, login: str, grants: list[Grant]) -> None:

@@ -1,7 +1,138 @@
-"""One task: its form, claim, release, assign, complete."""
+"""One task: its dossier, its form, claim, release, assign to a colleague, complete.
+
+Every action is a POST form that works without JavaScript and comes back to the task page (or,
+once the task is done, to the person's inbox) with a French message. A task the person may not
+see is a 404, as if it did not exist.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+
+from engine import service
+from engine.errors import Conflict, EngineError, InvalidInput
+
+from ..access import STAFF, home_endpoint, services, viewer
+from .forms import EXTRA_ROWS, MAX_EXTRA_ROWS, build_fields, field_errors, parse_submission
 
 blueprint = Blueprint("tasks", __name__, url_prefix="/taches")
+
+#: Names of the page's own controls (a form field never starts with "_").
+ACTION, ROWS = "_action", "_lignes"
+MORE_ROWS = "lignes"
+DONE = "Cette tâche a déjà été traitée : votre envoi n'a pas été enregistré."
+
+
+def _render(
+    page: service.TaskPage,
+    data: dict[str, Any],
+    *,
+    errors: dict[str, str] | None = None,
+    message: str | None = None,
+    extra_rows: int = EXTRA_ROWS,
+    status: int = 200,
+) -> ResponseReturnValue:
+    fields = build_fields(page.schema, data, errors, extra_rows=extra_rows) if page.schema else []
+    return render_template(
+        "tasks/show.html",
+        page=page,
+        task=page.task,
+        fields=fields,
+        message=message,
+        has_rows=any(f.widget == "rows" for f in fields),
+        extra_rows=extra_rows,
+        names={"action": ACTION, "rows": ROWS, "more_rows": MORE_ROWS},
+        staff=current_user.has(*STAFF),
+        mine=page.task["assignee"] == viewer().login,
+    ), status
+
+
+def _back(task_id: str) -> ResponseReturnValue:
+    return redirect(url_for("tasks.show", task_id=task_id))
+
+
+@blueprint.get("/<task_id>")
+@login_required
+def show(task_id: str) -> ResponseReturnValue:
+    page = service.task_form(services(), viewer(), task_id)
+    return _render(page, page.data)
+
+
+@blueprint.post("/<task_id>")
+@login_required
+def complete(task_id: str) -> ResponseReturnValue:
+    page = service.task_form(services(), viewer(), task_id)
+    if not page.open:
+        flash(DONE, "warning")
+        return _back(task_id)
+    data = parse_submission(page.schema, request.form) if page.schema else {}
+    if request.form.get(ACTION) == MORE_ROWS:
+        try:
+            shown = int(request.form.get(ROWS, EXTRA_ROWS))
+        except ValueError:
+            shown = EXTRA_ROWS
+        extra = min(max(shown, EXTRA_ROWS) + 3, MAX_EXTRA_ROWS)
+        return _render(page, data, extra_rows=extra)
+    try:
+        reference = service.complete(services(), viewer(), task_id, data)
+    except InvalidInput as error:
+        errors = field_errors(error)
+        return _render(
+            page, data, errors=errors, message=None if errors else error.message, status=422
+        )
+    except Conflict as error:
+        current = service.task_form(services(), viewer(), task_id)
+        if not current.open:
+            flash(DONE, "warning")
+            return _back(task_id)
+        return _render(current, data, message=error.message, status=409)
+    flash(f"La tâche « {page.task['name']} » du dossier {reference} est traitée.", "success")
+    return redirect(url_for(home_endpoint()))
+
+
+def _act(task_id: str, action: Any, success: str) -> ResponseReturnValue:
+    """Run a claim, release or assignment; refusals come back to the page as messages."""
+    try:
+        outcome = action()
+    except EngineError as error:
+        if error.http_status == 404:
+            raise
+        flash(error.message, "error")
+    else:
+        flash(success.format(outcome=outcome), "success")
+    return _back(task_id)
+
+
+@blueprint.post("/<task_id>/prendre")
+@login_required
+def claim(task_id: str) -> ResponseReturnValue:
+    return _act(
+        task_id,
+        lambda: service.claim(services(), viewer(), task_id),
+        "Vous avez pris en charge cette tâche.",
+    )
+
+
+@blueprint.post("/<task_id>/liberer")
+@login_required
+def release(task_id: str) -> ResponseReturnValue:
+    return _act(
+        task_id,
+        lambda: service.release(services(), viewer(), task_id),
+        "La tâche est remise à disposition de vos collègues.",
+    )
+
+
+@blueprint.post("/<task_id>/confier")
+@login_required
+def assign(task_id: str) -> ResponseReturnValue:
+    login = request.form.get("login", "")
+    return _act(
+        task_id,
+        lambda: service.assign(services(), viewer(), task_id, login),
+        "La tâche est confiée à {outcome}.",
+    )

@@ -1,0 +1,443 @@
+"""What an authority may file, its drafts, and filing.
+
+A procedure is offered to authorities when its latest version has a start form and its start
+event lies in the `collectivite` lane. A call for applications (a start form that asks for a
+`campagne`) is offered once per campaign of that procedure open at this moment, the campaign's
+code filling the field.
+
+A draft is a request being written: the signed-in person's own, never an instance (nothing
+runs, nobody else sees it). It keeps only the fields the start form declares, unchecked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.defaults import StartEvent
+from sqlalchemy import Connection, delete, insert, select, update
+
+from ..definitions.bundle import FORMS
+from ..errors import Forbidden, InvalidInput, NotFound
+from ..forms import validate_submission
+from ..roles import COLLECTIVITE
+from ..store.models import Campaign as CampaignRow
+from ..store.models import Draft, ProcessInstance, ProcessVersion
+from . import campaigns
+from .context import Services
+from .deployments import ProcessSummary, latest_version_in, latest_versions
+from .instances import ORGANISATION_FIELDS, StartedInstance, start
+from .search import authority_sirens
+from .validation import check_data
+from .viewer import Viewer
+
+#: The start-form field a call's campaign code fills.
+CAMPAIGN_FIELD = "campagne"
+#: The key of the département chosen in the portal's list, in InvalidInput's `fields`.
+TERRITORY_FIELD = "territoire"
+
+
+@dataclass(frozen=True)
+class StartForm:
+    """A procedure an authority may start now, with the form it fills."""
+
+    process_id: str
+    name: str
+    version: int
+    version_id: int
+    form_ref: str
+    schema: dict[str, Any]
+    campaign: campaigns.Campaign | None = None
+
+    @property
+    def title(self) -> str:
+        return self.campaign.name if self.campaign else self.name
+
+    @property
+    def territory_from_form(self) -> bool:
+        """Whether the form itself says where (a commune or a département field)."""
+        return bool(_formatted_fields(self.schema, "commune", "departement"))
+
+
+@dataclass(frozen=True)
+class DraftRecord:
+    id: int
+    process_id: str
+    process_name: str
+    siren: str
+    territory: str | None
+    data: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def campaign(self) -> str | None:
+        value = self.data.get(CAMPAIGN_FIELD)
+        return value if isinstance(value, str) and value else None
+
+    @property
+    def summary(self) -> str | None:
+        """The first words typed (a project's title, usually), to recognise the draft."""
+        for name, value in self.data.items():
+            text = value.strip() if isinstance(value, str) else ""
+            if name != CAMPAIGN_FIELD and len(text) > 2 and not text.isdigit():
+                return text if len(text) <= 120 else text[:119] + "…"
+        return None
+
+
+# ---------------------------------------------------------------- what may be started
+
+
+def _startable(services: Services, connection: Connection, version: ProcessSummary) -> bool:
+    """Whether authorities start this version (its start event is in their lane, or no lane)."""
+    if not version.start_form:
+        return False
+    spec, _ = services.specs(version.version_id, connection)
+    lanes = {t.lane for t in spec.task_specs.values() if isinstance(t, StartEvent)}
+    return bool(lanes) and lanes <= {COLLECTIVITE, None}
+
+
+def _schema(connection: Connection, version: ProcessSummary) -> dict[str, Any]:
+    files = connection.execute(
+        select(ProcessVersion.files).where(ProcessVersion.id == version.version_id)
+    ).scalar_one()
+    return json.loads(files[FORMS + version.start_form])
+
+
+def _open_campaigns(connection: Connection, process_id: str, now: datetime) -> list[Any]:
+    rows = connection.execute(
+        select(CampaignRow.__table__)
+        .where(
+            CampaignRow.process_id == process_id,
+            CampaignRow.opens_at <= now,
+            CampaignRow.closes_at > now,
+        )
+        .order_by(CampaignRow.closes_at, CampaignRow.code)
+    ).all()
+    return [campaigns._from_row(row) for row in rows]
+
+
+def _form(version: ProcessSummary, schema: dict[str, Any], campaign: Any = None) -> StartForm:
+    return StartForm(
+        version.process_id, version.name, version.version, version.version_id,
+        version.start_form or "", schema, campaign,
+    )  # fmt: skip
+
+
+def offers(services: Services, viewer: Viewer) -> list[StartForm]:
+    """The requests and applications this authority may file now (nothing for other roles)."""
+    if not authority_sirens(viewer):
+        return []
+    now = services.clock.now()
+    found = []
+    versions = latest_versions(services)
+    with services.read() as connection:
+        for version in versions:
+            if not _startable(services, connection, version):
+                continue
+            schema = _schema(connection, version)
+            if CAMPAIGN_FIELD in schema.get("properties", {}):
+                found.extend(
+                    _form(version, schema, campaign)
+                    for campaign in _open_campaigns(connection, version.process_id, now)
+                )
+            else:
+                found.append(_form(version, schema))
+    return found
+
+
+def start_form(
+    services: Services, viewer: Viewer, process_id: str, campaign: str | None = None
+) -> StartForm:
+    """The form to file for a procedure (and campaign, for a call), if it may be filed now."""
+    if not authority_sirens(viewer):
+        raise Forbidden("Seules les collectivités déposent des demandes sur le portail.")
+    with services.read() as connection:
+        try:
+            version = latest_version_in(connection, process_id)
+        except NotFound:
+            version = None
+        if version is None or not _startable(services, connection, version):
+            raise NotFound(f"Aucune demande à déposer pour « {process_id} ».")
+        schema = _schema(connection, version)
+        if CAMPAIGN_FIELD not in schema.get("properties", {}):
+            return _form(version, schema)
+        if not campaign:
+            raise NotFound("Choisissez l'appel auquel vous répondez.")
+        try:
+            found = campaigns.get_in(connection, campaign)
+        except NotFound:
+            found = None
+    if found is None or found.process_id != process_id:
+        raise NotFound(f"Appel inconnu : « {campaign} ».")
+    now = services.clock.now()
+    if now < found.opens_at:
+        raise InvalidInput(f"L'appel « {found.name} » n'est pas encore ouvert.")
+    if now >= found.closes_at:
+        raise InvalidInput(f"L'appel « {found.name} » est clos : les dépôts ne sont plus acceptés.")
+    return _form(version, schema, found)
+
+
+# ---------------------------------------------------------------- territory
+
+
+def _formatted_fields(schema: dict[str, Any], *formats: str) -> list[tuple[str, str]]:
+    """(name, format) of the top-level fields of these formats, in the form's order."""
+    properties = schema.get("properties", {})
+    order = [*schema.get("x-ordre", []), *properties]
+    seen, found = set(), []
+    for name in order:
+        if name in seen or name not in properties:
+            continue
+        seen.add(name)
+        fmt = properties[name].get("format") if isinstance(properties[name], dict) else None
+        if fmt in formats:
+            found.append((name, fmt))
+    return found
+
+
+@cache
+def _official(data_path: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Département of each commune code and of each organisation SIREN (commune or EPCI),
+    from the official data (`@etalab/decoupage-administratif`)."""
+    communes = json.loads((data_path / "communes.json").read_text(encoding="utf-8"))
+    by_code = {c["code"]: c["departement"] for c in communes if c.get("departement")}
+    by_siren = {c["siren"]: c["departement"] for c in communes if c.get("siren")}
+    try:
+        groups = json.loads((data_path / "epci.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        groups = []
+    for group in groups:
+        members = [by_code.get(m.get("code")) for m in group.get("membres", [])]
+        members = [code for code in members if code]
+        if members:
+            by_siren[group["code"]] = max(set(members), key=members.count)
+    return by_code, by_siren
+
+
+def _commune_departement(services: Services, commune: str) -> str | None:
+    return _official(services.territories.data_path)[0].get(commune)
+
+
+def default_territory(services: Services, viewer: Viewer) -> str | None:
+    """The département an authority most likely files in: its organisation's, from the
+    official data, else that of its latest dossier."""
+    sirens = authority_sirens(viewer)
+    by_siren = _official(services.territories.data_path)[1]
+    for siren in sirens:
+        if siren in by_siren:
+            return by_siren[siren]
+    if not sirens:
+        return None
+    with services.read() as connection:
+        return connection.execute(
+            select(ProcessInstance.territory)
+            .where(ProcessInstance.siren.in_(sirens))
+            .order_by(ProcessInstance.created_at.desc())
+            .limit(1)
+        ).scalar()
+
+
+def _territory(
+    services: Services, form: StartForm, data: dict[str, Any], chosen: str | None
+) -> tuple[str | None, dict[str, str]]:
+    """The dossier's département: from the form's commune or département field, else the one
+    chosen in the list; with the error to show next to the field otherwise."""
+    fields = _formatted_fields(form.schema, "commune", "departement")
+    for name, fmt in fields:
+        value = data.get(name)
+        if not isinstance(value, str) or not value:
+            continue
+        code = _commune_departement(services, value) if fmt == "commune" else value
+        if code and services.territories.has_departement(code):
+            return code, {}
+    if fields:
+        return None, {}  # the form's own validation says what is missing or wrong
+    if not chosen:
+        return None, {TERRITORY_FIELD: "Choisissez le département du dossier."}
+    try:
+        return services.territories.departement(chosen).code, {}
+    except InvalidInput:
+        return None, {TERRITORY_FIELD: "Code de département inconnu."}
+
+
+def prefill(
+    services: Services, viewer: Viewer, form: StartForm, organisation: str | None = None
+) -> dict[str, Any]:
+    """What a new form can say already: the organisation's SIREN, name and département."""
+    sirens = authority_sirens(viewer)
+    data: dict[str, Any] = {}
+    for name, schema in form.schema.get("properties", {}).items():
+        if not isinstance(schema, dict) or schema.get("type") != "string":
+            continue
+        fmt = schema.get("format")
+        if fmt == "siren" and name.startswith("siren") and sirens:
+            data[name] = sirens[0]
+        elif fmt == "departement":
+            territory = default_territory(services, viewer)
+            if territory:
+                data[name] = territory
+        elif name in ORGANISATION_FIELDS and organisation and "enum" not in schema:
+            data[name] = organisation
+    return data
+
+
+# ---------------------------------------------------------------- drafts
+
+
+def _declared(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    check_data(data, "données du brouillon")
+    return {k: v for k, v in data.items() if k in schema.get("properties", {})}
+
+
+def _siren_for(viewer: Viewer, data: dict[str, Any], siren: str | None = None) -> str:
+    sirens = authority_sirens(viewer)
+    if not sirens:
+        raise Forbidden("Seules les collectivités déposent des demandes sur le portail.")
+    for candidate in (siren, data.get("siren")):
+        if isinstance(candidate, str) and candidate in sirens:
+            return candidate
+    return sirens[0]
+
+
+def save(
+    services: Services,
+    viewer: Viewer,
+    process_id: str,
+    data: dict[str, Any],
+    *,
+    campaign: str | None = None,
+    territory: str | None = None,
+    draft_id: int | None = None,
+) -> int:
+    """Keep what the person typed so far (new draft, or an update of theirs); returns its id."""
+    form = start_form(services, viewer, process_id, campaign)
+    values = _declared(form.schema, dict(data))
+    if form.campaign is not None:
+        values[CAMPAIGN_FIELD] = form.campaign.code
+    row = {
+        "process_id": process_id,
+        "siren": _siren_for(viewer, values),
+        "territory": (territory or "").strip()[:3] or None,
+        "data": values,
+        "updated_at": services.clock.now(),
+    }
+    with services.write() as connection:
+        if draft_id is not None:
+            updated = connection.execute(
+                update(Draft).where(Draft.id == draft_id, Draft.login == viewer.login).values(**row)
+            )
+            if updated.rowcount == 1:
+                return draft_id
+            raise NotFound(f"Brouillon introuvable : « {draft_id} ».")
+        return connection.execute(
+            insert(Draft)
+            .values(login=viewer.login, created_at=row["updated_at"], **row)
+            .returning(Draft.id)
+        ).scalar_one()
+
+
+def _record(row: Any, names: dict[str, str]) -> DraftRecord:
+    return DraftRecord(
+        row.id, row.process_id, names.get(row.process_id, row.process_id), row.siren,
+        row.territory, row.data or {}, row.created_at, row.updated_at,
+    )  # fmt: skip
+
+
+def _names(services: Services) -> dict[str, str]:
+    return {version.process_id: version.name for version in latest_versions(services)}
+
+
+def list_drafts(services: Services, viewer: Viewer) -> list[DraftRecord]:
+    """The signed-in person's drafts, last changed first."""
+    with services.read() as connection:
+        rows = connection.execute(
+            select(Draft.__table__)
+            .where(Draft.login == viewer.login)
+            .order_by(Draft.updated_at.desc(), Draft.id.desc())
+        ).all()
+    names = _names(services) if rows else {}
+    return [_record(row, names) for row in rows]
+
+
+def get(services: Services, viewer: Viewer, draft_id: int) -> DraftRecord:
+    with services.read() as connection:
+        row = connection.execute(
+            select(Draft.__table__).where(Draft.id == draft_id, Draft.login == viewer.login)
+        ).first()
+    if row is None:
+        raise NotFound(f"Brouillon introuvable : « {draft_id} ».")
+    return _record(row, _names(services))
+
+
+def remove(services: Services, viewer: Viewer, draft_id: int) -> None:
+    with services.write() as connection:
+        gone = connection.execute(
+            delete(Draft).where(Draft.id == draft_id, Draft.login == viewer.login)
+        )
+    if gone.rowcount != 1:
+        raise NotFound(f"Brouillon introuvable : « {draft_id} ».")
+
+
+# ---------------------------------------------------------------- filing
+
+
+def file(
+    services: Services,
+    viewer: Viewer,
+    process_id: str,
+    data: dict[str, Any],
+    *,
+    organisation: str | None = None,
+    territory: str | None = None,
+    campaign: str | None = None,
+    draft_id: int | None = None,
+) -> StartedInstance:
+    """File a request or application for the authority: the form's data checked on the
+    server (errors by field, InvalidInput), the dossier started in its département and
+    routed from there; the draft it came from, if any, is then deleted."""
+    form = start_form(services, viewer, process_id, campaign)
+    values = dict(check_data(dict(data), "données du formulaire"))
+    if form.campaign is not None:
+        values[CAMPAIGN_FIELD] = form.campaign.code
+    sirens = authority_sirens(viewer)
+    errors: dict[str, str] = {}
+    if "siren" in form.schema.get("properties", {}):
+        given = values.get("siren")
+        if isinstance(given, str) and given and given not in sirens:
+            errors["siren"] = (
+                "Indiquez le SIREN de votre collectivité ("
+                + ", ".join(sirens)
+                + ") : vous ne pouvez déposer que pour elle."
+            )
+    with services.read() as connection:
+        validator = services.form_validator(form.version_id, form.form_ref, connection)
+    try:
+        validate_submission(validator, values)
+    except InvalidInput as error:
+        for name, message in (error.details.get("fields") or {}).items():
+            errors.setdefault(name, message)
+    departement, problems = _territory(services, form, values, territory)
+    errors.update({k: v for k, v in problems.items() if k not in errors})
+    if errors or departement is None:
+        labels = form.schema.get("properties", {})
+        parts = [
+            f"{labels.get(name.split('.')[0], {}).get('title', 'Département du dossier')} : {message}"
+            for name, message in errors.items()
+        ]
+        raise InvalidInput(
+            "Le formulaire est incomplet ou invalide — " + " ; ".join(parts), fields=errors
+        )
+    started = start(
+        services, process_id, territory=departement, siren=_siren_for(viewer, values),
+        data=values, actor=viewer.login, organisation=organisation,
+    )  # fmt: skip
+    if draft_id is not None:
+        with contextlib.suppress(NotFound):
+            remove(services, viewer, draft_id)
+    return started

@@ -1,0 +1,227 @@
+"""Finding dossiers within the viewer's scope: the staff search and the authorities' follow-up.
+
+The scope is a SQL condition built from the viewer's grants, the same rule as
+`Viewer.may_see` (a préfet their département, an authority its SIREN, national roles every
+dossier, an expert the dossiers where a task is assigned to them): a dossier outside it is
+neither listed nor counted.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
+
+from ..errors import InvalidInput
+from ..roles import ASSIGNED_ONLY, COLLECTIVITE
+from ..store.models import HumanTask, ProcessInstance, ProcessVersion, Timer
+from .context import Services
+from .instances import _task_dict
+from .viewer import Viewer
+
+STATUSES = {"en_cours": "En cours", "terminee": "Terminé", "incident": "Incident"}
+PER_PAGE = 20
+MAX_PER_PAGE = 100
+
+
+def scope_condition(viewer: Viewer) -> ColumnElement[bool]:
+    """SQL condition selecting the dossiers (process instances) this viewer may see."""
+    if viewer.operator:
+        return true()
+    clauses: list[ColumnElement[bool]] = []
+    for grant in viewer.grants:
+        if grant.role in ASSIGNED_ONLY:
+            clauses.append(
+                exists().where(
+                    HumanTask.instance_id == ProcessInstance.id,
+                    HumanTask.assignee == viewer.login,
+                )
+            )
+        elif grant.scope is None:
+            return true()
+        else:
+            clauses.append(
+                or_(ProcessInstance.territory == grant.scope, ProcessInstance.siren == grant.scope)
+            )
+    return or_(*clauses) if clauses else false()
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    reference: str | None = None
+    #: Part of the requesting authority's name, any case.
+    organisation: str | None = None
+    siren: str | None = None
+    #: Département code.
+    territory: str | None = None
+    status: str | None = None
+    process_id: str | None = None
+    page: int = 1
+    per_page: int = PER_PAGE
+
+
+@dataclass
+class SearchPage:
+    items: list[dict[str, Any]]
+    total: int
+    page: int
+    per_page: int
+    #: Filters as understood (a département code normalised, "2" → "02").
+    filters: SearchFilter | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+_COLUMNS = (
+    ProcessInstance.id,
+    ProcessInstance.reference,
+    ProcessInstance.process_id,
+    ProcessInstance.territory,
+    ProcessInstance.siren,
+    ProcessInstance.organisation,
+    ProcessInstance.status,
+    ProcessInstance.outcome,
+    ProcessInstance.created_at,
+    ProcessInstance.updated_at,
+    ProcessInstance.completed_at,
+    ProcessVersion.name.label("process_name"),
+)
+
+
+def _conditions(services: Services, filters: SearchFilter) -> list[ColumnElement[bool]]:
+    conditions = []
+    if filters.reference and filters.reference.strip():
+        conditions.append(
+            ProcessInstance.reference.contains(filters.reference.strip().upper(), autoescape=True)
+        )
+    if filters.organisation and filters.organisation.strip():
+        conditions.append(
+            ProcessInstance.organisation.icontains(filters.organisation.strip(), autoescape=True)
+        )
+    if filters.siren and filters.siren.strip():
+        siren = "".join(filters.siren.split())
+        if not (siren.isdigit() and len(siren) == 9):
+            raise InvalidInput(
+                f"SIREN invalide : « {filters.siren} » (9 chiffres).",
+                fields={"siren": "SIREN invalide : 9 chiffres attendus."},
+            )
+        conditions.append(ProcessInstance.siren == siren)
+    if filters.territory and filters.territory.strip():
+        try:
+            code = services.territories.departement(filters.territory).code
+        except InvalidInput as error:
+            raise InvalidInput(
+                error.message, fields={"territoire": "Code de département inconnu."}
+            ) from None
+        conditions.append(ProcessInstance.territory == code)
+    if filters.status:
+        if filters.status not in STATUSES:
+            raise InvalidInput(
+                f"Statut inconnu : « {filters.status} ».", fields={"statut": "Statut inconnu."}
+            )
+        conditions.append(ProcessInstance.status == filters.status)
+    if filters.process_id:
+        conditions.append(ProcessInstance.process_id == filters.process_id)
+    return conditions
+
+
+def _page(filters: SearchFilter) -> tuple[int, int]:
+    per_page = min(max(int(filters.per_page), 1), MAX_PER_PAGE)
+    return max(int(filters.page), 1), per_page
+
+
+def search(services: Services, viewer: Viewer, filters: SearchFilter | None = None) -> SearchPage:
+    """Dossiers matching the filters within the viewer's scope, newest first, one page."""
+    filters = filters or SearchFilter()
+    page, per_page = _page(filters)
+    where = and_(scope_condition(viewer), *_conditions(services, filters))
+    return _run(services, where, page, per_page, filters)
+
+
+def _run(
+    services: Services, where: ColumnElement[bool], page: int, per_page: int, filters: Any
+) -> SearchPage:
+    query = (
+        select(*_COLUMNS)
+        .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
+        .where(where)
+        .order_by(ProcessInstance.created_at.desc(), ProcessInstance.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    count = select(func.count()).select_from(ProcessInstance).where(where)
+    with services.read() as connection:
+        total = connection.execute(count).scalar_one()
+        rows = connection.execute(query).all()
+    items = []
+    for row in rows:
+        item = row._asdict()
+        item["territory_label"] = services.territories.label(row.territory)
+        items.append(item)
+    return SearchPage(items, total, page, per_page, filters)
+
+
+def authority_sirens(viewer: Viewer) -> list[str]:
+    """The organisations (SIREN) an authority's account speaks for."""
+    return sorted({g.scope for g in viewer.grants if g.role == COLLECTIVITE and g.scope})
+
+
+def follow_up(
+    services: Services, viewer: Viewer, *, page: int = 1, per_page: int = PER_PAGE
+) -> SearchPage:
+    """An authority's own dossiers (its SIREN), each with its current step (open tasks, those it
+    must do itself marked `may_act`) and the expected next step with its date (the earliest due
+    task or pending timer)."""
+    sirens = authority_sirens(viewer)
+    page, per_page = _page(SearchFilter(page=page, per_page=per_page))
+    where = ProcessInstance.siren.in_(sirens) if sirens else false()
+    result = _run(services, where, page, per_page, None)
+    ids = [item["id"] for item in result.items]
+    if not ids:
+        return result
+    now = services.clock.now()
+    with services.read() as connection:
+        tasks = connection.execute(
+            select(HumanTask.__table__)
+            .where(HumanTask.instance_id.in_(ids), HumanTask.status == "ouverte")
+            .order_by(HumanTask.created_at, HumanTask.id)
+        ).all()
+        timers = connection.execute(
+            select(Timer.instance_id, Timer.name, Timer.kind, Timer.due_at)
+            .where(Timer.instance_id.in_(ids), Timer.status == "en_attente")
+            .order_by(Timer.due_at)
+        ).all()
+    by_id = {item["id"]: item for item in result.items}
+    for item in result.items:
+        item["open_tasks"], item["next_step"] = [], None
+    for task in tasks:
+        item = by_id[task.instance_id]
+        entry = _task_dict(task, item["reference"], now)
+        entry["may_act"] = viewer.may_act(task.role, task.territory, task.siren, task.assignee)
+        item["open_tasks"].append(entry)
+    waiting: dict[int, list[Any]] = {}
+    for timer in timers:
+        waiting.setdefault(timer.instance_id, []).append(timer)
+    for item in result.items:
+        item["next_step"] = _next_step(item["open_tasks"], waiting.get(item["id"], []))
+    return result
+
+
+def _next_step(tasks: list[dict[str, Any]], timers: list[Any]) -> dict[str, Any] | None:
+    """What the dossier waits for next: the open task due first, else the first timer (a report
+    due, a call closing); None when nothing is dated."""
+    dated = [t for t in tasks if t["due_at"] is not None]
+    if dated:
+        task = min(dated, key=lambda t: t["due_at"])
+        return {"name": task["name"], "role": task["role"], "due_at": task["due_at"],
+                "kind": "tache", "may_act": task["may_act"]}  # fmt: skip
+    if timers:
+        timer = min(timers, key=lambda t: t.due_at)
+        return {"name": timer.name, "role": None, "due_at": timer.due_at, "kind": "minuterie",
+                "may_act": False}  # fmt: skip
+    return None
