@@ -29,10 +29,10 @@ NATIONAL_WATCHERS = frozenset({EQUIPE_NATIONALE, RESPONSABLE_PROCESSUS})
 class SignedIn(UserMixin):
     """The person of this request: their account and the engine viewer built from its grants."""
 
-    def __init__(self, account: Any) -> None:
+    def __init__(self, account: Any, viewer: service.Viewer) -> None:
         self.account = account
         self.id = account.login
-        self.viewer = service.Viewer(account.login, account.grants)
+        self.viewer = viewer
 
     @property
     def roles(self) -> set[str]:

@@ -50,7 +50,7 @@ def load_user(login: str) -> SignedIn | None:
         account = users.get_account(services(), login)
     except NotFound:
         return None
-    return SignedIn(account) if account.active else None
+    return SignedIn(account, users.viewer_of(services(), account)) if account.active else None
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -15,7 +15,7 @@ from sqlalchemy import delete, insert, select, update
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..roles import ADMIN, COLLECTIVITE, PREFET, ROLE_LABELS
 from ..store.models import User, UserGrant
-from ..territory import check_siren
+from ..territory import REGION_PREFIX, check_siren, region_scope
 from .context import Services
 from .viewer import Grant, Viewer
 
@@ -73,6 +73,8 @@ def normalise_grant(services: Services, role: str, scope: str | None) -> Grant:
             raise InvalidInput("Le rôle « prefet » s'exerce sur un département : code ?")
         return Grant(role, None)
     compact = scope.replace(" ", "")
+    if kind == "departement" and compact.lower().startswith(("region:", "région:")):
+        return Grant(role, _check_region(services, compact.split(":", 1)[1]))
     if kind == "siren" or (kind is None and compact.isdigit() and len(compact) == 9):
         return Grant(role, check_siren(compact))
     return Grant(role, services.territories.departement(scope).code)
@@ -138,8 +140,28 @@ def get_account(services: Services, login: str) -> Account:
 
 def viewer_for(services: Services, login: str) -> Viewer:
     """The viewer of an active account (no grant at all for an inactive one)."""
-    account = get_account(services, login)
-    return Viewer(login=account.login, grants=account.grants if account.active else ())
+    return viewer_of(services, get_account(services, login))
+
+
+def viewer_of(services: Services, account: Account) -> Viewer:
+    """The viewer of an account, a région grant standing for one grant per département.
+
+    A préfet de région sees the départements of the région (shared/procedures.md); expanding
+    here keeps every check (task filter, dossier scope, actions) on département codes.
+    """
+    if not account.active:
+        return Viewer(login=account.login)
+    grants: list[Grant] = []
+    for grant in account.grants:
+        if grant.scope and grant.scope.startswith(REGION_PREFIX):
+            region = grant.scope.removeprefix(REGION_PREFIX)
+            grants.extend(
+                Grant(grant.role, code)
+                for code in services.territories.departements_of_region(region)
+            )
+        else:
+            grants.append(grant)
+    return Viewer(login=account.login, grants=tuple(dict.fromkeys(grants)))
 
 
 def authenticate(services: Services, login: str, password: str) -> Viewer:
@@ -243,6 +265,9 @@ def grant_label(services: Services, grant: Grant) -> str:
     role = ROLE_LABELS.get(grant.role, grant.role)
     if grant.scope is None:
         return f"{role} (national)"
+    if grant.scope.startswith(REGION_PREFIX):
+        code = grant.scope.removeprefix(REGION_PREFIX)
+        return f"{role} (région {services.territories.regions.get(code, code)}, {code})"
     found = services.territories.departements.get(grant.scope)
     if found is not None:
         return f"{role} ({found.nom}, {found.code})"
@@ -399,6 +424,13 @@ def _refused(errors: dict[str, str]) -> InvalidInput:
     return InvalidInput(
         f"Le formulaire contient {what} : corrigez les champs signalés.", errors=errors
     )
+
+
+def _check_region(services: Services, code: str) -> str:
+    code = code.strip()
+    if code not in services.territories.regions:
+        raise InvalidInput(f"Région inconnue : « {code} » (code INSEE, par exemple 75).", field="scope")
+    return region_scope(code)
 
 
 def _check_name(name: str | None) -> str:
