@@ -429,7 +429,9 @@ def _refused(errors: dict[str, str]) -> InvalidInput:
 def _check_region(services: Services, code: str) -> str:
     code = code.strip()
     if code not in services.territories.regions:
-        raise InvalidInput(f"Région inconnue : « {code} » (code INSEE, par exemple 75).", field="scope")
+        raise InvalidInput(
+            f"Région inconnue : « {code} » (code INSEE, par exemple 75).", field="scope"
+        )
     return region_scope(code)
 
 
