@@ -339,6 +339,9 @@ def test_the_authority_answers_with_its_data_pre_filled(client_for, platform, do
     page = client.get(path)
     assert page.status_code == 200
     assert 'href="/portail/"' in page.get_data(as_text=True)  # its breadcrumb: « Mes dossiers »
+    data = seen(page, "donnees")  # what the préfet asked, to answer it
+    assert "Compléments demandés" in data
+    assert COMPLEMENTS["complements_demandes"].replace("'", "’") in data.replace("'", "’")
     form = task_form(page)
     textarea = next(c for c in form.controls if c.get("name") == "description_projet")
     assert textarea["text"] == DEPOT["description_projet"]

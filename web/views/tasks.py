@@ -14,9 +14,11 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from engine import service
-from engine.errors import Conflict, EngineError, InvalidInput
+from engine.errors import Conflict, EngineError, InvalidInput, NotFound
+from engine.service import instances
 
 from ..access import STAFF, home_endpoint, services, viewer
+from .dossiers import Entry, readable_data
 from .forms import EXTRA_ROWS, MAX_EXTRA_ROWS, build_fields, field_errors, parse_submission
 
 blueprint = Blueprint("tasks", __name__, url_prefix="/taches")
@@ -25,6 +27,19 @@ blueprint = Blueprint("tasks", __name__, url_prefix="/taches")
 ACTION, ROWS = "_action", "_lignes"
 MORE_ROWS = "lignes"
 DONE = "Cette tâche a déjà été traitée : votre envoi n'a pas été enregistré."
+
+
+def _dossier_data(reference: str) -> list[Entry]:
+    """What the dossier holds, with the forms' labels: what the person needs to read to do
+    the task (the request to qualify, the questions to answer, the analysis to decide on)."""
+    try:
+        details = service.get_instance(services(), reference, viewer())
+    except NotFound:
+        return []
+    if details.version_id is None:
+        return []
+    declared, _ = readable_data(details.data, instances.form_fields(services(), details.version_id))
+    return declared
 
 
 def _render(
@@ -42,6 +57,7 @@ def _render(
         page=page,
         task=page.task,
         fields=fields,
+        dossier_data=_dossier_data(page.reference) if page.open else [],
         message=message,
         has_rows=any(f.widget == "rows" for f in fields),
         extra_rows=extra_rows,
