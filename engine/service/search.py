@@ -24,6 +24,9 @@ from .viewer import Viewer
 STATUSES = {"en_cours": "En cours", "terminee": "Terminé", "incident": "Incident"}
 PER_PAGE = 20
 MAX_PER_PAGE = 100
+#: At most this many dossiers in one export (newest first): a spreadsheet stays usable and one
+#: request stays bounded; whoever needs more narrows the filters (the page says so).
+EXPORT_LIMIT = 10_000
 
 
 def scope_condition(viewer: Viewer) -> ColumnElement[bool]:
@@ -141,6 +144,15 @@ def search(services: Services, viewer: Viewer, filters: SearchFilter | None = No
     page, per_page = _page(filters)
     where = and_(scope_condition(viewer), *_conditions(services, filters))
     return _run(services, where, page, per_page, filters)
+
+
+def export(services: Services, viewer: Viewer, filters: SearchFilter | None = None) -> SearchPage:
+    """Every dossier matching the filters within the viewer's scope, newest first, without
+    pages but at most `EXPORT_LIMIT` (`total` says how many matched): the CSV export of the
+    search, under the same scope condition as the search itself."""
+    filters = filters or SearchFilter()
+    where = and_(scope_condition(viewer), *_conditions(services, filters))
+    return _run(services, where, 1, EXPORT_LIMIT, filters)
 
 
 def _run(

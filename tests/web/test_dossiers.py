@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from html.parser import HTMLParser
 
 import pytest
 
 from engine import service
+from engine.service import search as dossier_search
 from tests.procedures.conftest import ARDENNE_METROPOLE, GUERET, person
 from tests.procedures.test_demande_ingenierie import (
     COMPLEMENTS,
@@ -299,3 +302,133 @@ def test_an_expert_search_finds_nothing_unassigned(client_for, dossiers):
     answer = client_for("expert.cerema").get("/dossiers/")
     assert answer.status_code == 200 and results(answer) == []
     assert count(answer).startswith("0 dossier trouvé")
+
+
+# ---------------------------------------------------------------- CSV export of the search
+
+
+def exported(answer) -> list[list[str]]:
+    """The rows of a CSV export as a French spreadsheet reads them (BOM, `;`)."""
+    assert answer.status_code == 200, answer.status_code
+    assert answer.headers["Content-Type"] == "text/csv; charset=utf-8"
+    body = answer.get_data()
+    assert body.startswith("\ufeff".encode())
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline=""), delimiter=";"))
+
+
+HEADER = [
+    "Référence", "Procédure", "Statut", "Issue", "Territoire", "Organisation", "SIREN",
+    "Déposé le", "Dernière activité", "Terminé le",
+]  # fmt: skip
+
+
+def test_the_export_is_the_search_as_a_csv_for_french_spreadsheets(
+    client_for, dossiers, monkeypatch
+):
+    client = client_for("anct.national")
+    answer = client.get("/dossiers/export.csv")
+    assert answer.headers["Content-Disposition"] == 'attachment; filename="dossiers-2026-03-02.csv"'
+    assert answer.headers["Cache-Control"] == "private, no-store"
+    assert b"\r\n" in answer.get_data()
+    rows = exported(answer)
+    assert rows[0] == HEADER
+    assert sorted(rows[1:]) == sorted([
+        [dossiers["gueret"], "Demande d'accompagnement en ingénierie sur mesure", "En cours", "",
+         "Creuse (23)", "Commune de Guéret", "212300016", "02/03/2026 09:00", "02/03/2026 09:00",
+         ""],
+        [dossiers["ardenne"], "Demande d'accompagnement en ingénierie sur mesure", "En cours", "",
+         "Ardennes (08)", "CA Ardenne Métropole", "200041630", "02/03/2026 09:00",
+         "02/03/2026 09:00", ""],
+    ])  # fmt: skip
+    assert answer.headers["X-Dossiers-Trouves"] == "2"
+    # The same filters as the page.
+    for query, expected in [
+        ("organisation=ardenne", ["ardenne"]),
+        ("siren=212300016&statut=en_cours", ["gueret"]),
+        ("territoire=8", ["ardenne"]),
+        ("reference=ING-23", ["gueret"]),
+        ("statut=terminee", []),
+    ]:
+        rows = exported(client.get(f"/dossiers/export.csv?{query}"))
+        assert rows[0] == HEADER, query
+        assert [row[0] for row in rows[1:]] == [dossiers[name] for name in expected], query
+
+    # At most EXPORT_LIMIT dossiers, the newest; the page says so.
+    monkeypatch.setattr(dossier_search, "EXPORT_LIMIT", 1)
+    answer = client.get("/dossiers/export.csv")
+    assert [row[0] for row in exported(answer)[1:]] == [dossiers["ardenne"]]
+    assert answer.headers["X-Dossiers-Trouves"] == "2"
+    assert section(client.get("/dossiers/"), "export") == (
+        "Exporter (CSV) Les 1 plus récents des 2 dossiers trouvés : "
+        "précisez les critères pour exporter les autres."
+    )
+
+
+def test_a_finished_dossier_is_exported_with_its_outcome(client_for, dossiers, platform, clock):
+    [task] = [
+        t for t in service.list_tasks(platform, PREFET_23) if t["instance"] == dossiers["gueret"]
+    ]
+    clock.set("2026-03-12T10:00:00+01:00")
+    service.complete(platform, PREFET_23, task["id"], NON_RECEVABLE)
+    rows = exported(client_for("prefet.creuse").get("/dossiers/export.csv"))
+    assert rows[1:] == [
+        [dossiers["gueret"], "Demande d'accompagnement en ingénierie sur mesure", "Terminé",
+         "non_recevable", "Creuse (23)", "Commune de Guéret", "212300016", "02/03/2026 09:00",
+         "12/03/2026 10:00", "12/03/2026 10:00"],
+    ]  # fmt: skip
+
+
+def test_the_export_keeps_to_the_scope_of_whoever_asks(client_for, dossiers):
+    prefet = client_for("prefet.ardennes")
+    rows = exported(prefet.get("/dossiers/export.csv"))
+    assert [row[0] for row in rows[1:]] == [dossiers["ardenne"]]
+    for query in (
+        "organisation=Gu%C3%A9ret",
+        "siren=212300016",
+        "territoire=23",
+        f"reference={dossiers['gueret']}",
+    ):
+        answer = prefet.get(f"/dossiers/export.csv?{query}")
+        assert exported(answer) == [HEADER], query
+        body = answer.get_data(as_text=True)
+        assert "Guéret" not in body and "212300016" not in body, query
+        assert dossiers["gueret"] not in body and answer.headers["X-Dossiers-Trouves"] == "0"
+    # An expert exports the dossiers of their missions only: none here.
+    assert exported(client_for("expert.cerema").get("/dossiers/export.csv")) == [HEADER]
+    for login in ("mairie.gueret", "ardenne.metropole", "admin"):
+        answer = client_for(login).get("/dossiers/export.csv")
+        assert answer.status_code == 403, login
+        assert "Guéret" not in answer.get_data(as_text=True)
+    anonymous = client_for(None).get("/dossiers/export.csv")
+    assert anonymous.status_code == 302 and anonymous.location.startswith("/connexion")
+
+
+def test_the_export_neutralises_spreadsheet_formulas(client_for, platform):
+    names = {
+        "=HYPERLINK(\"https://example.org\";\"Cliquez\")": "'=HYPERLINK(\"https://example.org\";\"Cliquez\")",
+        "+33 5 55 51 47 00": "'+33 5 55 51 47 00",
+        "-2+3+cmd|' /C calc'!A0": "'-2+3+cmd|' /C calc'!A0",
+        "@SOMME(A1:A9)": "'@SOMME(A1:A9)",
+        "Commune d'Ahun = 2 + 2": "Commune d'Ahun = 2 + 2",
+    }  # fmt: skip
+    for name in names:
+        service.start(
+            platform, "demande_ingenierie", data=DEPOT, organisation=name, **GUERET
+        )  # fmt: skip
+    rows = exported(client_for("prefet.creuse").get("/dossiers/export.csv"))
+    assert sorted(row[5] for row in rows[1:]) == sorted(names.values())
+
+
+def test_the_search_page_offers_the_export_of_its_filters(client_for, dossiers):
+    client = client_for("prefet.creuse")
+    page = client.get("/dossiers/?organisation=gu%C3%A9ret&statut=en_cours&page=1&siren=")
+    body = page.get_data(as_text=True)
+    link = re.search(r'<a [^>]*href="([^"]+)"[^>]*>Exporter \(CSV\)</a>', body)
+    assert link, "pas de lien d'export"
+    href = link.group(1).replace("&amp;", "&")
+    assert href == "/dossiers/export.csv?organisation=gu%C3%A9ret&statut=en_cours"
+    rows = exported(client.get(href))
+    assert [row[0] for row in rows[1:]] == [dossiers["gueret"]]
+    # Refused filters are refused by the export as by the page.
+    assert client.get("/dossiers/export.csv?siren=123").status_code == 422
+    assert client.get("/dossiers/export.csv?territoire=99").status_code == 422

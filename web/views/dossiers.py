@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +20,7 @@ from engine.service import instances
 from engine.service import search as dossier_search
 
 from ..access import STAFF, roles_required, services, viewer
+from .formatting import PARIS
 
 blueprint = Blueprint("dossiers", __name__, url_prefix="/dossiers")
 
@@ -143,15 +146,9 @@ def readable_data(
 # ---------------------------------------------------------------- routes
 
 
-@blueprint.get("/")
-@roles_required(*STAFF, RESPONSABLE_PROCESSUS)
-def search() -> ResponseReturnValue:
-    args = request.args
-    try:
-        page = max(int(args.get("page", "1")), 1)
-    except ValueError:
-        page = 1
-    filters = dossier_search.SearchFilter(
+def _search_filter(args: Any, page: int = 1) -> dossier_search.SearchFilter:
+    """The search's filters as the query string gives them (the page and the export)."""
+    return dossier_search.SearchFilter(
         reference=args.get("reference", "").strip() or None,
         organisation=args.get("organisation", "").strip() or None,
         siren=args.get("siren", "").strip() or None,
@@ -160,6 +157,17 @@ def search() -> ResponseReturnValue:
         process_id=args.get("procedure", "").strip() or None,
         page=page,
     )
+
+
+@blueprint.get("/")
+@roles_required(*STAFF, RESPONSABLE_PROCESSUS)
+def search() -> ResponseReturnValue:
+    args = request.args
+    try:
+        page = max(int(args.get("page", "1")), 1)
+    except ValueError:
+        page = 1
+    filters = _search_filter(args, page)
     errors: dict[str, str] = {}
     try:
         found = dossier_search.search(services(), viewer(), filters)
@@ -173,6 +181,7 @@ def search() -> ResponseReturnValue:
         errors=errors,
         args=args,
         query=query,
+        export_limit=dossier_search.EXPORT_LIMIT,
         procedures=[(p.process_id, p.name) for p in service.latest_versions(services())],
         statuses=PROCEDURE_STATUSES,
         departements=[
@@ -180,6 +189,55 @@ def search() -> ResponseReturnValue:
             for d in sorted(services().territories.departements.values(), key=lambda d: d.code)
         ],
     ), (422 if errors else 200)
+
+
+#: Columns of the CSV export, in order.
+EXPORT_COLUMNS = (
+    "Référence", "Procédure", "Statut", "Issue", "Territoire", "Organisation", "SIREN",
+    "Déposé le", "Dernière activité", "Terminé le",
+)  # fmt: skip
+#: A cell starting with one of these is read as a formula by spreadsheets (CSV injection): it is
+#: exported behind an apostrophe, which spreadsheets show as text (OWASP's advice).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+@blueprint.get("/export.csv", endpoint="export")
+@roles_required(*STAFF, RESPONSABLE_PROCESSUS)
+def export_csv() -> ResponseReturnValue:
+    """The current search (same query string as the page) as a CSV file for French spreadsheets:
+    UTF-8 with a byte order mark, `;` between cells; every dossier within the viewer's scope
+    that matches, newest first, at most `EXPORT_LIMIT` of them."""
+    found = dossier_search.export(services(), viewer(), _search_filter(request.args))
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for item in found.items:
+        writer.writerow(
+            _cell(value)
+            for value in (
+                item["reference"], item["process_name"],
+                PROCEDURE_STATUSES.get(item["status"], item["status"]), item["outcome"],
+                item["territory_label"], item["organisation"], item["siren"],
+                item["created_at"], item["updated_at"], item["completed_at"],
+            )
+        )  # fmt: skip
+    today = services().clock.now().astimezone(PARIS).date()
+    response = Response(out.getvalue().encode("utf-8"), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="dossiers-{today}.csv"'
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Dossiers-Trouves"] = str(found.total)
+    return response
 
 
 @blueprint.get("/<reference>")

@@ -111,7 +111,12 @@ def complete(task_id: str) -> ResponseReturnValue:
 
 
 def _act(task_id: str, action: Any, success: str) -> ResponseReturnValue:
-    """Run a claim, release or assignment; refusals come back to the page as messages."""
+    """Run a claim, release or assignment; refusals come back to the page as messages.
+
+    Only for people who may open the task page: the others get its 404 or 403, not a message
+    on a page they cannot see.
+    """
+    service.task_form(services(), viewer(), task_id)
     try:
         outcome = action()
     except EngineError as error:
