@@ -342,8 +342,9 @@ _FIELDS_CACHE: dict[str, dict[str, dict[str, Any]]] = {}
 def form_fields(services: Services, version_id: int) -> dict[str, dict[str, Any]]:
     """The JSON Schema of each field the forms of a version declare, by field name.
 
-    The start form comes first, then each task form (a field two forms declare keeps its
-    first declaration): what a dossier page needs to show data with the forms' labels.
+    The start form comes first, then each task form in the order of the process (a field two
+    forms declare keeps its first declaration): what a dossier page needs to show data with the
+    forms' labels, in the order people filled them.
     """
     with services.read() as connection:
         row = connection.execute(
@@ -358,8 +359,15 @@ def form_fields(services: Services, version_id: int) -> dict[str, dict[str, Any]
     forms = []
     if row.start_form and FORMS + row.start_form in files:
         forms.append(files[FORMS + row.start_form])
+    diagrams = "".join(text for name, text in sorted(files.items()) if name.endswith(".bpmn"))
+
+    def place_in_process(name: str) -> tuple[int, str]:
+        """Task forms in the order the BPMN names them, which follows the process as drawn."""
+        found = diagrams.find(f">{name.removeprefix(FORMS)}<")
+        return (found if found >= 0 else len(diagrams), name)
+
     forms.extend(
-        text for name, text in sorted(files.items())
+        files[name] for name in sorted(files, key=place_in_process)
         if name.startswith(FORMS) and name != FORMS + (row.start_form or "")
     )  # fmt: skip
     fields: dict[str, dict[str, Any]] = {}

@@ -391,5 +391,8 @@ def test_form_fields_give_the_labels_of_the_data(platform, dossiers):
     fields = instances.form_fields(platform, details.version_id)
     assert list(fields)[:3] == ["intitule_projet", "description_projet", "champs_intervention"]
     assert fields["decision_prefet"]["title"]
+    names = list(fields)  # task forms in the order of the process, not of their file names
+    assert names.index("decision_prefet") < names.index("analyse_besoin")
+    assert names.index("analyse_besoin") < names.index("decision_comite")
     assert details.territory_label == "Creuse (23)"
     assert details.history[0]["actor_name"] is None  # "test" is no account
