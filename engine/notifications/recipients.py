@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, bindparam, or_, select, tuple_
 
 from ..roles import ASSIGNED_ONLY
 from ..store.models import User, UserGrant
@@ -32,23 +32,35 @@ class Person:
     email: str | None
 
 
+#: One statement for every step: built once, so that only its parameters change (SQLAlchemy
+#: then reuses the compiled form; building the query each time cost more than running it).
+_CONCERNED = (
+    select(User.login, User.name, User.email, UserGrant.role, UserGrant.scope)
+    .join(UserGrant, UserGrant.login == User.login, isouter=True)
+    .where(
+        User.active.is_(True),
+        or_(
+            User.login.in_(bindparam("logins", expanding=True)),
+            tuple_(UserGrant.role, UserGrant.scope).in_(bindparam("grants", expanding=True)),
+        ),
+    )
+    .order_by(User.login)
+)
+
+
 def resolve(connection: Connection, targets: list[Target]) -> dict[Target, list[Person]]:
     """Everyone concerned by each target, in one query; inactive accounts hear nothing."""
-    clauses = []
+    logins: set[str] = set()
+    grants: set[tuple[str, str]] = set()
     for target in set(targets):
         if target.assignee:
-            clauses.append(User.login == target.assignee)
+            logins.add(target.assignee)
         elif target.role and target.role not in ASSIGNED_ONLY:
-            clauses.append(
-                and_(UserGrant.role == target.role, UserGrant.scope.in_(target.scopes()))
-            )
-    if not clauses:
+            grants.update((target.role, scope) for scope in target.scopes())
+    if not logins and not grants:
         return {}
     rows = connection.execute(
-        select(User.login, User.name, User.email, UserGrant.role, UserGrant.scope)
-        .join(UserGrant, UserGrant.login == User.login, isouter=True)
-        .where(User.active.is_(True), or_(*clauses))
-        .order_by(User.login)
+        _CONCERNED, {"logins": sorted(logins), "grants": sorted(grants)}
     ).all()
     found: dict[Target, list[Person]] = {}
     for target in targets:
