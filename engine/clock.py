@@ -9,6 +9,10 @@ from __future__ import annotations
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
+
+#: The agency's time: due dates, calendars and what people read are in Paris time.
+PARIS = ZoneInfo("Europe/Paris")
 
 #: The moment timers and scripts see while the runner catches up on timers that fell due one
 #: after the other (an instance advanced late fires them in order, each at its own time).

@@ -38,7 +38,8 @@ class Territories:
             d["code"]: Departement(d["code"], d["nom"], d.get("region")) for d in departements
         }
         self.regions = {r["code"]: r["nom"] for r in self._load("regions.json")}
-        self._commune_codes: frozenset[str] | None = None
+        self._commune_departements: dict[str, str | None] | None = None
+        self._organisation_departements: dict[str, str] | None = None
         self._epci_sirens: frozenset[str] | None = None
 
     def _load(self, name: str) -> list[dict]:
@@ -73,10 +74,30 @@ class Territories:
     def has_epci(self, siren: str) -> bool:
         return siren in self._epci()
 
-    def _communes(self) -> frozenset[str]:
-        if self._commune_codes is None:
-            self._commune_codes = frozenset(c["code"] for c in self._load("communes.json"))
-        return self._commune_codes
+    def commune_departement(self, code: str) -> str | None:
+        """The département of a commune (INSEE code), if the official data gives one."""
+        return self._communes().get(code)
+
+    def organisation_departement(self, siren: str) -> str | None:
+        """The département of a commune or EPCI by its SIREN (an EPCI's: that of most of its
+        member communes), or None for an organisation the official data does not list."""
+        if self._organisation_departements is None:
+            communes = self._load("communes.json")
+            found = {c["siren"]: c["departement"] for c in communes if c.get("siren")}
+            for group in self._load("epci.json"):
+                members = [self._communes().get(m.get("code")) for m in group.get("membres", [])]
+                members = [code for code in members if code]
+                if members:
+                    found[group["code"]] = max(set(members), key=members.count)
+            self._organisation_departements = found
+        return self._organisation_departements.get(siren)
+
+    def _communes(self) -> dict[str, str | None]:
+        if self._commune_departements is None:
+            self._commune_departements = {
+                c["code"]: c.get("departement") for c in self._load("communes.json")
+            }
+        return self._commune_departements
 
     def _epci(self) -> frozenset[str]:
         if self._epci_sirens is None:

@@ -12,7 +12,6 @@ from calendar import monthrange
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -21,10 +20,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 
-from ..clock import TIMER_NOW
+from ..clock import PARIS, TIMER_NOW
 from ..errors import ScriptError
 
-PARIS = ZoneInfo("Europe/Paris")
 #: Tasks of cycle timers that fired during the current engine step (set by the step runner): a
 #: cycle's event stays waiting between firings, so its firings are not task completions.
 CYCLE_FIRINGS: ContextVar[list[Any] | None] = ContextVar("anct_cycle_firings", default=None)

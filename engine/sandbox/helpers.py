@@ -13,13 +13,10 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from ..clock import TIMER_NOW, Clock, as_utc
+from ..clock import PARIS, TIMER_NOW, Clock, as_utc
 from ..errors import InvalidInput, SandboxViolation, ScriptError
 from .guards import MAX_LENGTH
-
-PARIS = ZoneInfo("Europe/Paris")
 
 _SAFE_BUILTINS = (
     "abs", "all", "any", "bool", "chr", "dict", "divmod", "enumerate", "filter", "float",

@@ -140,6 +140,18 @@ def get_in(connection: Connection, code: str) -> Campaign:
     return _from_row(row)
 
 
+def open_in(connection: Connection, process_id: str, now: datetime) -> list[Campaign]:
+    """The calls of a procedure open at this moment, closing soonest first."""
+    rows = connection.execute(
+        select(_TABLE)
+        .where(
+            _TABLE.c.process_id == process_id, _TABLE.c.opens_at <= now, _TABLE.c.closes_at > now
+        )
+        .order_by(_TABLE.c.closes_at, _TABLE.c.code)
+    ).all()
+    return [_from_row(row) for row in rows]
+
+
 def reserve(connection: Connection, code: str, amount: Any) -> dict[str, Any]:
     """Grant `amount` from the envelope, atomically; refused with the reason otherwise."""
     value = cents(amount)

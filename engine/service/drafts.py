@@ -12,22 +12,17 @@ runs, nobody else sees it). It keeps only the fields the start form declares, un
 from __future__ import annotations
 
 import contextlib
-import json
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 from sqlalchemy import Connection, delete, insert, select, update
 
-from ..definitions.bundle import FORMS
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..forms import validate_submission
 from ..roles import COLLECTIVITE
-from ..store.models import Campaign as CampaignRow
-from ..store.models import Draft, ProcessInstance, ProcessVersion
+from ..store.models import Draft, ProcessInstance
 from . import campaigns
 from .context import Services
 from .deployments import ProcessSummary, latest_version_in, latest_versions
@@ -102,24 +97,8 @@ def _startable(services: Services, connection: Connection, version: ProcessSumma
     return bool(lanes) and lanes <= {COLLECTIVITE, None}
 
 
-def _schema(connection: Connection, version: ProcessSummary) -> dict[str, Any]:
-    files = connection.execute(
-        select(ProcessVersion.files).where(ProcessVersion.id == version.version_id)
-    ).scalar_one()
-    return json.loads(files[FORMS + version.start_form])
-
-
-def _open_campaigns(connection: Connection, process_id: str, now: datetime) -> list[Any]:
-    rows = connection.execute(
-        select(CampaignRow.__table__)
-        .where(
-            CampaignRow.process_id == process_id,
-            CampaignRow.opens_at <= now,
-            CampaignRow.closes_at > now,
-        )
-        .order_by(CampaignRow.closes_at, CampaignRow.code)
-    ).all()
-    return [campaigns._from_row(row) for row in rows]
+def _schema(services: Services, connection: Connection, version: ProcessSummary) -> dict[str, Any]:
+    return services.form_validator(version.version_id, version.start_form, connection).schema
 
 
 def _form(version: ProcessSummary, schema: dict[str, Any], campaign: Any = None) -> StartForm:
@@ -140,11 +119,11 @@ def offers(services: Services, viewer: Viewer) -> list[StartForm]:
         for version in versions:
             if not _startable(services, connection, version):
                 continue
-            schema = _schema(connection, version)
+            schema = _schema(services, connection, version)
             if CAMPAIGN_FIELD in schema.get("properties", {}):
                 found.extend(
                     _form(version, schema, campaign)
-                    for campaign in _open_campaigns(connection, version.process_id, now)
+                    for campaign in campaigns.open_in(connection, version.process_id, now)
                 )
             else:
                 found.append(_form(version, schema))
@@ -164,7 +143,7 @@ def start_form(
             version = None
         if version is None or not _startable(services, connection, version):
             raise NotFound(f"Aucune demande à déposer pour « {process_id} ».")
-        schema = _schema(connection, version)
+        schema = _schema(services, connection, version)
         if CAMPAIGN_FIELD not in schema.get("properties", {}):
             return _form(version, schema)
         if not campaign:
@@ -201,37 +180,14 @@ def _formatted_fields(schema: dict[str, Any], *formats: str) -> list[tuple[str, 
     return found
 
 
-@cache
-def _official(data_path: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """Département of each commune code and of each organisation SIREN (commune or EPCI),
-    from the official data (`@etalab/decoupage-administratif`)."""
-    communes = json.loads((data_path / "communes.json").read_text(encoding="utf-8"))
-    by_code = {c["code"]: c["departement"] for c in communes if c.get("departement")}
-    by_siren = {c["siren"]: c["departement"] for c in communes if c.get("siren")}
-    try:
-        groups = json.loads((data_path / "epci.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        groups = []
-    for group in groups:
-        members = [by_code.get(m.get("code")) for m in group.get("membres", [])]
-        members = [code for code in members if code]
-        if members:
-            by_siren[group["code"]] = max(set(members), key=members.count)
-    return by_code, by_siren
-
-
-def _commune_departement(services: Services, commune: str) -> str | None:
-    return _official(services.territories.data_path)[0].get(commune)
-
-
 def default_territory(services: Services, viewer: Viewer) -> str | None:
     """The département an authority most likely files in: its organisation's, from the
     official data, else that of its latest dossier."""
     sirens = authority_sirens(viewer)
-    by_siren = _official(services.territories.data_path)[1]
     for siren in sirens:
-        if siren in by_siren:
-            return by_siren[siren]
+        found = services.territories.organisation_departement(siren)
+        if found:
+            return found
     if not sirens:
         return None
     with services.read() as connection:
@@ -253,7 +209,7 @@ def _territory(
         value = data.get(name)
         if not isinstance(value, str) or not value:
             continue
-        code = _commune_departement(services, value) if fmt == "commune" else value
+        code = services.territories.commune_departement(value) if fmt == "commune" else value
         if code and services.territories.has_departement(code):
             return code, {}
     if fields:

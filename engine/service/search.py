@@ -1,21 +1,19 @@
 """Finding dossiers within the viewer's scope: the staff search and the authorities' follow-up.
 
-The scope is a SQL condition built from the viewer's grants, the same rule as
-`Viewer.may_see` (a préfet their département, an authority its SIREN, national roles every
-dossier, an expert the dossiers where a task is assigned to them): a dossier outside it is
-neither listed nor counted.
+The scope is `Viewer.dossier_filter`, the SQL form of `Viewer.may_see`: a dossier outside it
+is neither listed nor counted.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, func, select
 
 from ..errors import InvalidInput
-from ..roles import ASSIGNED_ONLY, COLLECTIVITE
+from ..roles import COLLECTIVITE
 from ..store.models import HumanTask, ProcessInstance, ProcessVersion, Timer
 from .context import Services
 from .instances import _task_dict
@@ -27,28 +25,6 @@ MAX_PER_PAGE = 100
 #: At most this many dossiers in one export (newest first): a spreadsheet stays usable and one
 #: request stays bounded; whoever needs more narrows the filters (the page says so).
 EXPORT_LIMIT = 10_000
-
-
-def scope_condition(viewer: Viewer) -> ColumnElement[bool]:
-    """SQL condition selecting the dossiers (process instances) this viewer may see."""
-    if viewer.operator:
-        return true()
-    clauses: list[ColumnElement[bool]] = []
-    for grant in viewer.grants:
-        if grant.role in ASSIGNED_ONLY:
-            clauses.append(
-                exists().where(
-                    HumanTask.instance_id == ProcessInstance.id,
-                    HumanTask.assignee == viewer.login,
-                )
-            )
-        elif grant.scope is None:
-            return true()
-        else:
-            clauses.append(
-                or_(ProcessInstance.territory == grant.scope, ProcessInstance.siren == grant.scope)
-            )
-    return or_(*clauses) if clauses else false()
 
 
 @dataclass(frozen=True)
@@ -73,7 +49,6 @@ class SearchPage:
     per_page: int
     #: Filters as understood (a département code normalised, "2" → "02").
     filters: SearchFilter | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -133,6 +108,10 @@ def _conditions(services: Services, filters: SearchFilter) -> list[ColumnElement
     return conditions
 
 
+def _where(services: Services, viewer: Viewer, filters: SearchFilter) -> ColumnElement[bool]:
+    return and_(viewer.dossier_filter(), *_conditions(services, filters))
+
+
 def _page(filters: SearchFilter) -> tuple[int, int]:
     per_page = min(max(int(filters.per_page), 1), MAX_PER_PAGE)
     return max(int(filters.page), 1), per_page
@@ -142,8 +121,7 @@ def search(services: Services, viewer: Viewer, filters: SearchFilter | None = No
     """Dossiers matching the filters within the viewer's scope, newest first, one page."""
     filters = filters or SearchFilter()
     page, per_page = _page(filters)
-    where = and_(scope_condition(viewer), *_conditions(services, filters))
-    return _run(services, where, page, per_page, filters)
+    return _run(services, _where(services, viewer, filters), page, per_page, filters)
 
 
 def export(services: Services, viewer: Viewer, filters: SearchFilter | None = None) -> SearchPage:
@@ -151,8 +129,7 @@ def export(services: Services, viewer: Viewer, filters: SearchFilter | None = No
     pages but at most `EXPORT_LIMIT` (`total` says how many matched): the CSV export of the
     search, under the same scope condition as the search itself."""
     filters = filters or SearchFilter()
-    where = and_(scope_condition(viewer), *_conditions(services, filters))
-    return _run(services, where, 1, EXPORT_LIMIT, filters)
+    return _run(services, _where(services, viewer, filters), 1, EXPORT_LIMIT, filters)
 
 
 def _run(

@@ -134,6 +134,24 @@ def _order_by(filters: TaskFilter) -> list[Any]:
 _ASSIGNEE = User.__table__.alias("assignee_account")
 
 
+def _task_rows(*columns: Any) -> Any:
+    """Tasks with what inboxes and the task page show of them: the dossier's reference and
+    requesting authority, the procedure's name and the name of whoever holds the task."""
+    return (
+        select(
+            HumanTask.__table__,
+            ProcessInstance.reference,
+            ProcessInstance.organisation,
+            ProcessVersion.name.label("process_name"),
+            _ASSIGNEE.c.name.label("assignee_name"),
+            *columns,
+        )
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
+        .join(_ASSIGNEE, _ASSIGNEE.c.login == HumanTask.assignee, isouter=True)
+    )
+
+
 def list_tasks(
     services: Services, viewer: Viewer, filters: TaskFilter | None = None
 ) -> list[dict[str, Any]]:
@@ -149,16 +167,7 @@ def list_tasks(
         if extra is not None:
             conditions.append(extra)
     query = (
-        select(
-            HumanTask.__table__,
-            ProcessInstance.reference,
-            ProcessInstance.organisation,
-            ProcessVersion.name.label("process_name"),
-            _ASSIGNEE.c.name.label("assignee_name"),
-        )
-        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
-        .join(_ASSIGNEE, _ASSIGNEE.c.login == HumanTask.assignee, isouter=True)
+        _task_rows()
         .where(*conditions)
         .order_by(*_order_by(filters))
         .limit(filters.limit)
@@ -196,8 +205,8 @@ def count_tasks(
     assigned = true() if assigned is None else assigned
     query = select(
         _sum(and_(due, assigned)),
-        _sum(and_(HumanTask.due_at < now, assigned)),
-        _sum(and_(HumanTask.due_at >= now, HumanTask.due_at < now + WEEK, assigned)),
+        _sum(and_(_due_condition(OVERDUE, now), assigned)),
+        _sum(and_(_due_condition(THIS_WEEK, now), assigned)),
         _sum(and_(HumanTask.assignee == viewer.login, due)),
         _sum(and_(HumanTask.assignee.is_(None), due)),
     ).where(*_scope_conditions(services, viewer, filters))
@@ -418,27 +427,23 @@ class TaskPage:
     completed_at: datetime | None = None
     completed_by: str | None = None
     completed_by_name: str | None = None
+    #: The deployed version the dossier runs on (its forms give the data's labels).
+    version_id: int | None = None
+    #: All the dossier's data, to read before acting; None if the viewer may not see the
+    #: dossier itself (a co-signatory's task on another organisation's dossier).
+    dossier_data: dict[str, Any] | None = None
 
     @property
     def open(self) -> bool:
         return self.task["status"] == OPEN
 
 
-_TASK_PAGE = (
-    select(
-        HumanTask.__table__,
-        ProcessInstance.reference,
-        ProcessInstance.organisation,
-        ProcessInstance.data.label("instance_data"),
-        ProcessInstance.process_version_id,
-        ProcessVersion.name.label("process_name"),
-        _ASSIGNEE.c.name.label("assignee_name"),
-    )
-    .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-    .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
-    .join(_ASSIGNEE, _ASSIGNEE.c.login == HumanTask.assignee, isouter=True)
-    .where(HumanTask.id == bindparam("task_id"))
-)
+_TASK_PAGE = _task_rows(
+    ProcessInstance.data.label("instance_data"),
+    ProcessInstance.process_version_id,
+    ProcessInstance.territory.label("instance_territory"),
+    ProcessInstance.siren.label("instance_siren"),
+).where(HumanTask.id == bindparam("task_id"))
 
 
 def _visible_task(connection: Connection, viewer: Viewer, task_id: str) -> Any:
@@ -516,6 +521,10 @@ def task_form(services: Services, viewer: Viewer, task_id: str) -> TaskPage:
     fields = (schema or {}).get("properties") or {}
     data = {name: instance_data[name] for name in fields if name in instance_data}
     task = _inbox_dict(services, row, now)
+    holder = row.assignee or row.completed_by
+    sees_dossier = viewer.may_see(
+        row.instance_territory, row.instance_siren, assigned=holder == viewer.login
+    )
     return TaskPage(
         task=task, reference=row.reference, process_name=row.process_name,
         organisation=row.organisation, territory_label=task["territory_label"],
@@ -524,7 +533,8 @@ def task_form(services: Services, viewer: Viewer, task_id: str) -> TaskPage:
         and viewer.may_act(row.role, row.territory, row.siren, row.assignee),
         may_assign=may_assign, colleagues=colleagues,
         completed_at=row.completed_at, completed_by=row.completed_by,
-        completed_by_name=completed_by_name,
+        completed_by_name=completed_by_name, version_id=row.process_version_id,
+        dossier_data=instance_data if sees_dossier else None,
     )  # fmt: skip
 
 

@@ -6,12 +6,12 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, insert, select, update
 
+from ..clock import PARIS
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..roles import ADMIN, COLLECTIVITE, PREFET, ROLE_LABELS
 from ..store.models import User, UserGrant
@@ -32,7 +32,6 @@ MAX_PASSWORD = 1000
 MIN_PASSWORD = 10
 MAX_FAILURES = 5
 LOCK_TIME = timedelta(minutes=15)
-PARIS = ZoneInfo("Europe/Paris")
 
 
 @dataclass(frozen=True)

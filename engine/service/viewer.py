@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, true
 
 from ..roles import ASSIGNED_ONLY
-from ..store.models import HumanTask
+from ..store.models import HumanTask, ProcessInstance
 
 
 @dataclass(frozen=True)
@@ -73,4 +73,30 @@ class Viewer:
                     clause, or_(HumanTask.territory == grant.scope, HumanTask.siren == grant.scope)
                 )
             clauses.append(clause)
+        return or_(*clauses) if clauses else false()
+
+    def dossier_filter(self) -> ColumnElement[bool]:
+        """SQL condition selecting the dossiers this viewer may see (`may_see` for a query):
+        a préfet their département, an authority its SIREN, national roles every dossier, an
+        expert the dossiers where a task is assigned to them."""
+        if self.operator:
+            return true()
+        clauses: list[ColumnElement[bool]] = []
+        for grant in self.grants:
+            if grant.role in ASSIGNED_ONLY:
+                clauses.append(
+                    exists().where(
+                        HumanTask.instance_id == ProcessInstance.id,
+                        HumanTask.assignee == self.login,
+                    )
+                )
+            elif grant.scope is None:
+                return true()
+            else:
+                clauses.append(
+                    or_(
+                        ProcessInstance.territory == grant.scope,
+                        ProcessInstance.siren == grant.scope,
+                    )
+                )
         return or_(*clauses) if clauses else false()

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
@@ -20,7 +18,8 @@ from engine.service import instances
 from engine.service import search as dossier_search
 
 from ..access import STAFF, roles_required, services, viewer
-from .formatting import PARIS
+from .dossier_data import readable_data
+from .formatting import PARIS, status_label
 
 blueprint = Blueprint("dossiers", __name__, url_prefix="/dossiers")
 
@@ -41,7 +40,6 @@ EVENT_LABELS = {
     "incident": "Incident",
 }
 TIMER_KINDS = {"duree": "Délai", "date": "Date fixée", "cycle": "Périodique"}
-PROCEDURE_STATUSES = dossier_search.STATUSES
 
 
 def event_label(kind: str) -> str:
@@ -52,95 +50,6 @@ def event_label(kind: str) -> str:
 def task_url(task_id: str) -> str:
     """The task page (/taches/<id>), served by the tasks blueprint."""
     return url_for("tasks.show", task_id=task_id)
-
-
-# ---------------------------------------------------------------- data as people read it
-
-
-@dataclass
-class Entry:
-    """One line of a dossier's data: a label and a text, or nested lines."""
-
-    label: str
-    text: str | None = None
-    children: list[Entry] = field(default_factory=list)
-    long: bool = False
-
-
-def _number(value: float | int | Decimal, euros: bool = False) -> str:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = f"{value:,}".replace(",", "\u202f").replace(".", ",")
-    return f"{text} €" if euros else text
-
-
-def _choice_labels(schema: dict[str, Any]) -> dict[str, str]:
-    labels = dict(schema.get("x-libelles") or {})
-    items = schema.get("items")
-    if isinstance(items, dict):
-        labels = {**(items.get("x-libelles") or {}), **labels}
-    return labels
-
-
-def _scalar(value: Any, schema: dict[str, Any]) -> str:
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, bool):
-        return "Oui" if value else "Non"
-    labels = _choice_labels(schema)
-    if isinstance(value, str) and value in labels:
-        return labels[value]
-    if isinstance(value, (int, float, Decimal)):
-        return _number(value, euros=schema.get("x-widget") == "montant")
-    if isinstance(value, str) and schema.get("format") == "date":
-        try:
-            return f"{date.fromisoformat(value):%d/%m/%Y}"
-        except ValueError:
-            return value
-    return str(value)
-
-
-def _entry(label: str, value: Any, schema: dict[str, Any]) -> Entry:
-    if isinstance(value, dict):
-        properties = schema.get("properties") or {}
-        order = [*(schema.get("x-ordre") or []), *properties, *value]
-        seen: set[str] = set()
-        children = []
-        for key in order:
-            if key in seen or key not in value:
-                continue
-            seen.add(key)
-            sub = properties.get(key) or {}
-            children.append(_entry(sub.get("title") or key, value[key], sub))
-        return Entry(label, children=children)
-    if isinstance(value, list):
-        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
-        if any(isinstance(item, (dict, list)) for item in value):
-            name = items.get("title") or "Élément"
-            return Entry(
-                label,
-                children=[_entry(f"{name} {n}", item, items) for n, item in enumerate(value, 1)],
-            )
-        labels = _choice_labels(schema)
-        texts = [labels.get(v, _scalar(v, items)) if isinstance(v, str) else _scalar(v, items)
-                 for v in value]  # fmt: skip
-        return Entry(label, ", ".join(texts) if texts else "—")
-    text = _scalar(value, schema)
-    return Entry(label, text, long=schema.get("x-widget") == "textarea" or "\n" in text)
-
-
-def readable_data(
-    data: dict[str, Any], fields: dict[str, dict[str, Any]]
-) -> tuple[list[Entry], list[Entry]]:
-    """(the fields the forms declare, with their labels; the other variables of the dossier)."""
-    declared, others = [], []
-    for name, schema in fields.items():
-        if name in data:
-            declared.append(_entry(schema.get("title") or name, data[name], schema))
-    for name in sorted(data):
-        if name not in fields:
-            others.append(_entry(name, data[name], {}))
-    return declared, others
 
 
 # ---------------------------------------------------------------- routes
@@ -175,15 +84,20 @@ def search() -> ResponseReturnValue:
         errors = dict(error.details.get("fields") or {"reference": error.message})
         found = None
     query = {k: v for k, v in args.items() if k != "page" and v}
+
+    def link(page: int) -> str:
+        return url_for("dossiers.search", page=page, **query)
+
     return render_template(
         "dossiers/search.html",
         found=found,
         errors=errors,
         args=args,
         query=query,
+        link=link,
         export_limit=dossier_search.EXPORT_LIMIT,
         procedures=[(p.process_id, p.name) for p in service.latest_versions(services())],
-        statuses=PROCEDURE_STATUSES,
+        statuses=dossier_search.STATUSES,
         departements=[
             (d.code, f"{d.code} — {d.nom}")
             for d in sorted(services().territories.departements.values(), key=lambda d: d.code)
@@ -226,7 +140,7 @@ def export_csv() -> ResponseReturnValue:
             _cell(value)
             for value in (
                 item["reference"], item["process_name"],
-                PROCEDURE_STATUSES.get(item["status"], item["status"]), item["outcome"],
+                status_label(item["status"]), item["outcome"],
                 item["territory_label"], item["organisation"], item["siren"],
                 item["created_at"], item["updated_at"], item["completed_at"],
             )
@@ -253,7 +167,6 @@ def show(reference: str) -> ResponseReturnValue:
         others=others,
         event_label=event_label,
         timer_kinds=TIMER_KINDS,
-        statuses=PROCEDURE_STATUSES,
     )
 
 

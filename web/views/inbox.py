@@ -117,17 +117,6 @@ def _filters(choices: Choices, login: str) -> service.TaskFilter:
     )
 
 
-def _page_numbers(page: int, pages: int) -> list[int | None]:
-    """Page numbers to offer: the first, the last, and two around the current (None: a gap)."""
-    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
-    numbers: list[int | None] = []
-    for number in shown:
-        if numbers and number - (numbers[-1] or 0) > 1:
-            numbers.append(None)
-        numbers.append(number)
-    return numbers
-
-
 @blueprint.get("/")
 @roles_required(*STAFF)
 def index() -> ResponseReturnValue:
@@ -165,7 +154,6 @@ def index() -> ResponseReturnValue:
         directions=DIRECTIONS,
         page=choices.page,
         pages=pages,
-        page_numbers=_page_numbers(choices.page, pages),
         page_size=PAGE_SIZE,
         link=link,
         MINE=MINE,

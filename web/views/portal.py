@@ -16,7 +16,6 @@ from engine.service import drafts
 from engine.service import search as dossier_search
 
 from ..access import roles_required, services, viewer
-from .dossiers import PROCEDURE_STATUSES
 from .forms import (
     EXTRA_ROWS,
     MAX_EXTRA_ROWS,
@@ -61,7 +60,7 @@ def index() -> ResponseReturnValue:
         offers=offers,
         drafts=my_drafts,
         tasks=my_tasks,
-        statuses=PROCEDURE_STATUSES,
+        link=lambda page: url_for("portal.index", page=page),
     )
 
 

@@ -14,11 +14,11 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from engine import service
-from engine.errors import Conflict, EngineError, InvalidInput, NotFound
+from engine.errors import Conflict, EngineError, InvalidInput
 from engine.service import instances
 
 from ..access import STAFF, home_endpoint, services, viewer
-from .dossiers import Entry, readable_data
+from .dossier_data import Entry, readable_data
 from .forms import EXTRA_ROWS, MAX_EXTRA_ROWS, build_fields, field_errors, parse_submission
 
 blueprint = Blueprint("tasks", __name__, url_prefix="/taches")
@@ -29,17 +29,13 @@ MORE_ROWS = "lignes"
 DONE = "Cette tâche a déjà été traitée : votre envoi n'a pas été enregistré."
 
 
-def _dossier_data(reference: str) -> list[Entry]:
+def _dossier_data(page: service.TaskPage) -> list[Entry]:
     """What the dossier holds, with the forms' labels: what the person needs to read to do
     the task (the request to qualify, the questions to answer, the analysis to decide on)."""
-    try:
-        details = service.get_instance(services(), reference, viewer())
-    except NotFound:
+    if not page.open or page.dossier_data is None or page.version_id is None:
         return []
-    if details.version_id is None:
-        return []
-    declared, _ = readable_data(details.data, instances.form_fields(services(), details.version_id))
-    return declared
+    fields = instances.form_fields(services(), page.version_id)
+    return readable_data(page.dossier_data, fields)[0]
 
 
 def _render(
@@ -57,7 +53,7 @@ def _render(
         page=page,
         task=page.task,
         fields=fields,
-        dossier_data=_dossier_data(page.reference) if page.open else [],
+        dossier_data=_dossier_data(page),
         message=message,
         has_rows=any(f.widget == "rows" for f in fields),
         extra_rows=extra_rows,

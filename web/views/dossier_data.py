@@ -1,0 +1,97 @@
+"""A dossier's data as people read it: the forms' labels, choices and formats, in their order.
+
+Shared by the dossier page and the task page (what to read before acting).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass
+class Entry:
+    """One line of a dossier's data: a label and a text, or nested lines."""
+
+    label: str
+    text: str | None = None
+    children: list[Entry] = field(default_factory=list)
+    long: bool = False
+
+
+def _number(value: float | int | Decimal, euros: bool = False) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = f"{value:,}".replace(",", "\u202f").replace(".", ",")
+    return f"{text} €" if euros else text
+
+
+def _choice_labels(schema: dict[str, Any]) -> dict[str, str]:
+    labels = dict(schema.get("x-libelles") or {})
+    items = schema.get("items")
+    if isinstance(items, dict):
+        labels = {**(items.get("x-libelles") or {}), **labels}
+    return labels
+
+
+def _scalar(value: Any, schema: dict[str, Any]) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "Oui" if value else "Non"
+    labels = _choice_labels(schema)
+    if isinstance(value, str) and value in labels:
+        return labels[value]
+    if isinstance(value, (int, float, Decimal)):
+        return _number(value, euros=schema.get("x-widget") == "montant")
+    if isinstance(value, str) and schema.get("format") == "date":
+        try:
+            return f"{date.fromisoformat(value):%d/%m/%Y}"
+        except ValueError:
+            return value
+    return str(value)
+
+
+def _entry(label: str, value: Any, schema: dict[str, Any]) -> Entry:
+    if isinstance(value, dict):
+        properties = schema.get("properties") or {}
+        order = [*(schema.get("x-ordre") or []), *properties, *value]
+        seen: set[str] = set()
+        children = []
+        for key in order:
+            if key in seen or key not in value:
+                continue
+            seen.add(key)
+            sub = properties.get(key) or {}
+            children.append(_entry(sub.get("title") or key, value[key], sub))
+        return Entry(label, children=children)
+    if isinstance(value, list):
+        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        if any(isinstance(item, (dict, list)) for item in value):
+            name = items.get("title") or "Élément"
+            return Entry(
+                label,
+                children=[_entry(f"{name} {n}", item, items) for n, item in enumerate(value, 1)],
+            )
+        labels = _choice_labels(schema)
+        texts = [labels.get(v, _scalar(v, items)) if isinstance(v, str) else _scalar(v, items)
+                 for v in value]  # fmt: skip
+        return Entry(label, ", ".join(texts) if texts else "—")
+    text = _scalar(value, schema)
+    return Entry(label, text, long=schema.get("x-widget") == "textarea" or "\n" in text)
+
+
+def readable_data(
+    data: dict[str, Any], fields: dict[str, dict[str, Any]]
+) -> tuple[list[Entry], list[Entry]]:
+    """(the fields the forms declare, with their labels; the other variables of the dossier)."""
+    declared, others = [], []
+    for name, schema in fields.items():
+        if name in data:
+            declared.append(_entry(schema.get("title") or name, data[name], schema))
+    for name in sorted(data):
+        if name not in fields:
+            others.append(_entry(name, data[name], {}))
+    return declared, others
