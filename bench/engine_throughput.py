@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
 import sys
 import tempfile
 import time
@@ -24,8 +23,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from psycopg import sql
+from bench_database import PostgreSQLUnavailable, fresh_postgresql, log, postgresql_url
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -59,14 +57,6 @@ CEILING_NOTE = (
     "(PythonScriptEngine, eval nu, sans bac à sable) ; sérialiseur d'origine (spec comprise), "
     "JSON écrit après chaque étape et relu avant la suivante"
 )
-
-
-class PostgreSQLUnavailable(Exception):
-    pass
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # --- Plafond : SpiffWorkflow brut -------------------------------------------------------------
@@ -182,45 +172,6 @@ class ServiceBench:
 
     def close(self) -> None:
         self.services.close()
-
-
-def fresh_postgresql(url: str) -> str:
-    """Supprime et recrée la base de `url` ; renvoie l'URL SQLAlchemy (psycopg) à utiliser."""
-    parsed = make_url(url)
-    name = parsed.database
-    if parsed.get_backend_name() != "postgresql" or not name:
-        raise SystemExit(f"URL PostgreSQL invalide : {parsed.render_as_string()}")
-    if "bench" not in name:
-        raise SystemExit(
-            f"Refus de supprimer la base « {name} » : le banc d'essai la recrée à chaque passage, "
-            "son nom doit contenir « bench » (voir --postgresql-url)."
-        )
-    admin = parsed.set(drivername="postgresql", database="postgres")
-    try:
-        with psycopg.connect(
-            admin.render_as_string(hide_password=False), autocommit=True, connect_timeout=5
-        ) as connection:
-            connection.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    except psycopg.Error as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise PostgreSQLUnavailable(
-            f"PostgreSQL injoignable ou inutilisable ({admin.render_as_string()}) : {detail}"
-        ) from None
-    return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-
-
-def postgresql_url(option: str | None) -> str:
-    if option:
-        return option
-    from_env = os.environ.get("DATABASE_URL", "")
-    if from_env.startswith("postgresql"):
-        return from_env
-    if from_env:
-        log("DATABASE_URL n'est pas une URL PostgreSQL : ignorée pour ce banc d'essai.")
-    return DEFAULT_POSTGRESQL_URL
 
 
 # --- Mesure -------------------------------------------------------------------------------------
@@ -351,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("-n et --rounds doivent être ≥ 1, --warmup ≥ 0")
     wanted = [name for name in BACKENDS if name in (args.only or BACKENDS)]
 
-    url = postgresql_url(args.postgresql_url)
+    url = postgresql_url(args.postgresql_url, DEFAULT_POSTGRESQL_URL)
     shown_url = make_url(url).render_as_string(hide_password=True)
     postgresql_error = None
     with ExitStack() as stack:

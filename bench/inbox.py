@@ -33,7 +33,6 @@ import argparse
 import gc
 import json
 import math
-import os
 import re
 import statistics
 import sys
@@ -43,7 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from engine_throughput import PostgreSQLUnavailable, fresh_postgresql
+from bench_database import PostgreSQLUnavailable, fresh_postgresql, log, postgresql_url
 from lxml import etree
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
@@ -68,17 +67,6 @@ BPMN = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 #: The indexes of migration 0006 (engine/store/migrations/versions/0006_inbox_indexes.py).
 INBOX_INDEXES = ("ix_human_tasks_open_role_siren", "ix_human_tasks_open_role_due")
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def postgresql_url(option: str | None) -> str:
-    if option:
-        return option
-    from_env = os.environ.get("DATABASE_URL", "")
-    return from_env if from_env.startswith("postgresql") else DEFAULT_POSTGRESQL_URL
 
 
 # --- Remplissage --------------------------------------------------------------------------------
@@ -430,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.repeat < 1 or args.warmup < 0 or args.tasks < TASKS_PER_DOSSIER or args.open < 1:
         parser.error("--repeat ≥ 1, --warmup ≥ 0, --tasks ≥ 4, --open ≥ 1")
-    url = postgresql_url(args.postgresql_url)
+    url = postgresql_url(args.postgresql_url, DEFAULT_POSTGRESQL_URL)
     if "bench" not in (make_url(url).database or ""):
         parser.error("le nom de la base doit contenir « bench » (elle est recréée)")
     previous = stored_now(url) if args.reuse else None

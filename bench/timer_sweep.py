@@ -22,7 +22,6 @@ import argparse
 import gc
 import json
 import math
-import os
 import sys
 import tempfile
 import threading
@@ -31,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from engine_throughput import PostgreSQLUnavailable, fresh_postgresql
+from bench_database import PostgreSQLUnavailable, fresh_postgresql, log, postgresql_url
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
@@ -54,17 +53,6 @@ FAR_AWAY = datetime(2100, 1, 1, tzinfo=UTC)
 TARGET_P99 = 2.0
 INDEX = "ix_timers_status_due_at"
 _TIMERS = Timer.__table__
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def postgresql_url(option: str | None) -> str:
-    if option:
-        return option
-    from_env = os.environ.get("DATABASE_URL", "")
-    return from_env if from_env.startswith("postgresql") else DEFAULT_POSTGRESQL_URL
 
 
 def pending_count(services: service.Services) -> int:
@@ -284,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = args.pending or [10_000, 100_000]
     if args.due < 1 or args.delay_timers < 1 or any(size < 2 * args.due for size in sizes):
         parser.error("--due ≥ 1, --delay-timers ≥ 1, chaque --pending ≥ 2 × --due")
-    url = postgresql_url(args.postgresql_url)
+    url = postgresql_url(args.postgresql_url, DEFAULT_POSTGRESQL_URL)
     try:
         sweeps = {size: sweep_size(url, args.due, size, args.limit) for size in sizes}
         delay = delay_phase(url, args.delay_timers, 5.0, args.window, args.interval)
