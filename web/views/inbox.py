@@ -117,6 +117,10 @@ def _filters(choices: Choices, login: str) -> service.TaskFilter:
     )
 
 
+def _with_count(label: str, count: int) -> str:
+    return f"{label} — {count} tâche{'s' if count > 1 else ''}" if count else label
+
+
 @blueprint.get("/")
 @roles_required(*STAFF)
 def index() -> ResponseReturnValue:
@@ -145,8 +149,12 @@ def index() -> ResponseReturnValue:
         choices=choices,
         facets=facets,
         national=national,
-        territories=[
-            (code, label, counted.get(code, 0)) for code, label in sorted(territories.items())
+        procedure_options=[
+            (process_id, f"{name} ({count})") for process_id, name, count in facets.procedures()
+        ],
+        territory_options=[
+            (code, _with_count(label, counted.get(code, 0)))
+            for code, label in sorted(territories.items())
         ],
         due_choices=DUE_CHOICES,
         assignment_choices=ASSIGNMENT_CHOICES,
