@@ -6,15 +6,25 @@ import re
 from collections.abc import Callable
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
 from engine import service
+from engine.service import users
 from engine.service.demo import DEMO_PASSWORD, ensure_demo
-from tests.procedures.conftest import PROCESSES
+from tests.procedures.conftest import ARDENNE_METROPOLE, GUERET, PROCESSES
+from tests.procedures.test_demande_ingenierie import DEPOT, DEPOT_ARDENNES
 from web import create_app
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashing(monkeypatch):
+    """Accounts hashed with argon2's lightest settings: the platform fixture creates nine of
+    them per test (seconds with the production settings). Signing in still verifies."""
+    monkeypatch.setattr(users, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
 @pytest.fixture
@@ -23,6 +33,23 @@ def platform(services: service.Services) -> service.Services:
     service.deploy_path(services, PROCESSES)
     ensure_demo(services)
     return services
+
+
+@pytest.fixture
+def dossiers(platform) -> dict[str, str]:
+    """One engineering request in the Creuse (Guéret) and one in the Ardennes, filed by their
+    authorities (test_inbox has its own set)."""
+
+    def file(data, where, organisation, actor):
+        return service.start(
+            platform, "demande_ingenierie", data=data, actor=actor,
+            organisation=organisation, **where,
+        ).reference  # fmt: skip
+
+    return {
+        "gueret": file(DEPOT, GUERET, "Commune de Guéret", "mairie.gueret"),
+        "ardenne": file(DEPOT_ARDENNES, ARDENNE_METROPOLE, "CA Ardenne Métropole", "ardenne.metropole"),
+    }  # fmt: skip
 
 
 @pytest.fixture

@@ -5,76 +5,25 @@ from __future__ import annotations
 import csv
 import io
 import re
-from html.parser import HTMLParser
 
 import pytest
 
 from engine import service
 from engine.service import search as dossier_search
-from tests.procedures.conftest import ARDENNE_METROPOLE, GUERET, person
+from tests.procedures.conftest import GUERET, person
 from tests.procedures.test_demande_ingenierie import (
     COMPLEMENTS,
     DEPOT,
-    DEPOT_ARDENNES,
     NON_RECEVABLE,
 )
+from tests.web.pages import seen
 
 PREFET_23 = person("prefet.creuse", "prefet", "23")
 
 
-@pytest.fixture
-def dossiers(platform) -> dict[str, str]:
-    def file(data, where, organisation, actor):
-        return service.start(
-            platform, "demande_ingenierie", data=data, actor=actor,
-            organisation=organisation, **where,
-        ).reference  # fmt: skip
-
-    return {
-        "gueret": file(DEPOT, GUERET, "Commune de Guéret", "mairie.gueret"),
-        "ardenne": file(DEPOT_ARDENNES, ARDENNE_METROPOLE, "CA Ardenne Métropole", "ardenne.metropole"),
-    }  # fmt: skip
-
-
-class _Reader(HTMLParser):
-    """The text of the element carrying data-testid=`testid` (nested elements included)."""
-
-    VOID = frozenset({"br", "img", "input", "hr", "meta", "link", "source", "wbr", "col"})
-
-    def __init__(self, testid: str | None) -> None:
-        super().__init__()
-        self.testid, self.depth, self.parts, self.found = testid, 0, [], False
-        self.skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
-            self.skip += 1
-        if self.depth:
-            if tag not in self.VOID:
-                self.depth += 1
-        elif self.testid is None or dict(attrs).get("data-testid") == self.testid:
-            self.found = True
-            self.depth = 1 if tag not in self.VOID else 0
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style"):
-            self.skip -= 1
-        if self.depth and tag not in self.VOID:
-            self.depth -= 1
-            if self.depth == 0 and self.testid is not None:
-                self.testid = "__lu__"
-
-    def handle_data(self, data):
-        if (self.depth or self.testid is None) and not self.skip:
-            self.parts.append(data)
-
-
 def text(answer, testid: str | None = None) -> str:
     """What a person reads on the page (or in the element with this data-testid)."""
-    reader = _Reader(testid)
-    reader.feed(answer.get_data(as_text=True))
-    assert testid is None or reader.found, f"pas d'élément data-testid={testid}"
-    return re.sub(r"\s+", " ", " ".join(reader.parts)).strip()
+    return seen(answer, testid or "")
 
 
 section = text

@@ -7,11 +7,8 @@ in Paris); a qualification is due 21 days after filing.
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
-from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 
 from engine import service
 from engine.service import users
@@ -19,92 +16,11 @@ from tests.procedures import test_pass_numerique as pass_numerique
 from tests.procedures import test_territoires_en_renouveau as renouveau
 from tests.procedures.conftest import ARDENNE_METROPOLE, GUERET, person
 from tests.procedures.test_demande_ingenierie import DEPOT, DEPOT_ARDENNES, TRANSMISSION
+from tests.web.pages import read, references, seen, table
 
 PREFET_23 = person("prefet.creuse", "prefet", "23")
 PREFET_08 = person("prefet.ardennes", "prefet", "08")
 GRAND_GUERET = {"territory": "23", "siren": "200034825"}
-
-
-# ---------------------------------------------------------------- reading pages
-
-
-class _Reader(HTMLParser):
-    """Text of the page, of one data-testid element, and the rows of the tasks table."""
-
-    VOID = frozenset({"br", "img", "input", "hr", "meta", "link", "source", "wbr", "col"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack: list[str | None] = []
-        self.texts: dict[str, list[str]] = {"": []}
-        self.rows: list[list[str]] = []
-        self.headers: list[str] = []
-        self.links: dict[str, list[str]] = {}
-        self._cell: list[str] | None = None
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = dict(attrs)
-        if tag in ("script", "style"):
-            self._skip += 1
-        testid = found.get("data-testid")
-        if testid:
-            self.texts.setdefault(testid, [])
-            self.links.setdefault(testid, [])
-        if tag == "a" and found.get("href"):
-            for open_id in {t for t in self.stack if t} | ({testid} if testid else set()):
-                self.links[open_id].append(found["href"] or "")
-        if tag not in self.VOID:
-            self.stack.append(testid)
-        inside_table = "taches" in self.stack
-        if inside_table and tag == "tr":
-            self.rows.append([])
-        elif inside_table and tag in ("td", "th"):
-            self._cell = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style"):
-            self._skip -= 1
-        if tag in ("td", "th") and self._cell is not None and self.rows:
-            self.rows[-1].append(" ".join(" ".join(self._cell).split()))
-            self._cell = None
-        if tag not in self.VOID and self.stack:
-            self.stack.pop()
-
-    def handle_data(self, data: str) -> None:
-        if self._skip:
-            return
-        self.texts[""].append(data)
-        for testid in {t for t in self.stack if t}:
-            self.texts[testid].append(data)
-        if self._cell is not None:
-            self._cell.append(data)
-
-
-def read(answer: Any) -> _Reader:
-    reader = _Reader()
-    reader.feed(answer.get_data(as_text=True))
-    return reader
-
-
-def seen(answer: Any, testid: str = "") -> str:
-    """What a person reads on the page, or in the element with this data-testid."""
-    texts = read(answer).texts
-    assert testid in texts, f"pas d'élément data-testid={testid}"
-    return re.sub(r"\s+", " ", " ".join(texts[testid])).strip()
-
-
-def table(answer: Any) -> list[dict[str, str]]:
-    """The rows of the tasks table, as {column title: cell text}."""
-    rows = read(answer).rows
-    if not rows:
-        return []
-    header, *body = rows
-    return [dict(zip(header, row, strict=True)) for row in body]
-
-
-def references(answer: Any) -> list[str]:
-    return [row["Dossier"] for row in table(answer)]
 
 
 # ---------------------------------------------------------------- dossiers
@@ -115,13 +31,6 @@ def file(platform, data=DEPOT, where=GUERET, organisation="Commune de Guéret") 
         platform, "demande_ingenierie", data=data, actor="depot", organisation=organisation,
         **where,
     ).reference  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    """Demo accounts hashed with argon2's lightest settings: the platform fixture creates nine
-    of them per test (seconds with the production settings). Signing in still verifies."""
-    monkeypatch.setattr(users, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
 @pytest.fixture

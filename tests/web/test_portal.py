@@ -9,8 +9,8 @@ import pytest
 
 from engine import service
 from engine.service import drafts
-from tests.procedures.conftest import ARDENNE_METROPOLE, GUERET, person
-from tests.procedures.test_demande_ingenierie import COMPLEMENTS, DEPOT, DEPOT_ARDENNES
+from tests.procedures.conftest import person
+from tests.procedures.test_demande_ingenierie import COMPLEMENTS, DEPOT
 from tests.procedures.test_pass_numerique import CANDIDATURE
 from tests.web.conftest import csrf_token, post_form
 from tests.web.test_dossiers import text
@@ -19,20 +19,6 @@ from tests.web.test_dossiers import text
 CANDIDATURE_FORM = {k: v for k, v in CANDIDATURE.items() if k != "campagne"}
 GUERET_VIEWER = person("mairie.gueret", "collectivite", "212300016")
 PREFET_23 = person("prefet.creuse", "prefet", "23")
-
-
-@pytest.fixture
-def dossiers(platform) -> dict[str, str]:
-    def file(data, where, organisation, actor):
-        return service.start(
-            platform, "demande_ingenierie", data=data, actor=actor,
-            organisation=organisation, **where,
-        ).reference  # fmt: skip
-
-    return {
-        "gueret": file(DEPOT, GUERET, "Commune de Guéret", "mairie.gueret"),
-        "ardenne": file(DEPOT_ARDENNES, ARDENNE_METROPOLE, "CA Ardenne Métropole", "ardenne.metropole"),
-    }  # fmt: skip
 
 
 def links(answer) -> list[str]:

@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from argon2 import PasswordHasher
 
 from engine import service
 from engine.service import notifications, users
@@ -24,8 +23,8 @@ from tests.procedures.test_demande_ingenierie import (
     signer,
 )
 from tests.web.conftest import csrf_token
+from tests.web.pages import references, seen
 from tests.web.test_forms_render import read_form
-from tests.web.test_inbox import references, seen
 
 PREFET_23 = person("prefet.creuse", "prefet", "23")
 AGENT_23 = person("agent.creuse", "prefet", "23")
@@ -36,13 +35,6 @@ PEOPLE = {
     "comite": person("comite.membre", "comite"),
     "expert": person("expert.cerema", "expert"),
 }
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    """Demo accounts hashed with argon2's lightest settings: the platform fixture creates nine
-    of them per test (seconds with the production settings). Signing in still verifies."""
-    monkeypatch.setattr(users, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
 @pytest.fixture

@@ -35,6 +35,9 @@ MAX_EXTRA_ROWS = 20
 #: At most this many rows are read from a post, whatever the schema allows (a post is bounded
 #: by MAX_CONTENT_LENGTH; this bounds the work too).
 MAX_ROWS = 1000
+#: The form's own controls (a form field never starts with "_"): the button pressed, and the
+#: number of empty rows shown; MORE_ROWS is the button asking for more of them.
+ACTION, ROWS, MORE_ROWS = "_action", "_lignes", "lignes"
 TRUE, FALSE = "true", "false"
 _TRUE_VALUES = frozenset({"true", "on", "oui", "1"})
 _FALSE_VALUES = frozenset({"false", "non", "0"})
@@ -448,3 +451,12 @@ def field_errors(error: InvalidInput) -> dict[str, str]:
     if not isinstance(fields, Mapping):
         return {}
     return {str(path) or FORM_ERROR: str(message) for path, message in fields.items()}
+
+
+def more_rows(posted: Any) -> int:
+    """How many empty rows to show after « Ajouter des lignes »: three more than shown."""
+    try:
+        shown = int(posted.get(ROWS, EXTRA_ROWS))
+    except ValueError:
+        shown = EXTRA_ROWS
+    return min(max(shown, EXTRA_ROWS) + 3, MAX_EXTRA_ROWS)

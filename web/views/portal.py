@@ -17,21 +17,23 @@ from engine.service import search as dossier_search
 
 from ..access import roles_required, services, viewer
 from .forms import (
+    ACTION,
     EXTRA_ROWS,
-    MAX_EXTRA_ROWS,
+    MORE_ROWS,
+    ROWS,
     all_errors,
     build_fields,
     field_errors,
+    more_rows,
     parse_submission,
 )
 
 blueprint = Blueprint("portal", __name__, url_prefix="/portail")
 
 #: Names of the form's own controls; a form field cannot start with "_" (data keys cannot).
-ACTION, DRAFT, CAMPAIGN, TERRITORY = "_action", "_brouillon", "_campagne", "_territoire"
-ROWS = "_lignes"
-#: Values of ACTION: file, keep as a draft, show more empty rows in the form's tables.
-FILE, SAVE, MORE_ROWS = "deposer", "brouillon", "lignes"
+DRAFT, CAMPAIGN, TERRITORY = "_brouillon", "_campagne", "_territoire"
+#: Values of ACTION besides MORE_ROWS: file the request, or keep it as a draft.
+FILE, SAVE = "deposer", "brouillon"
 
 
 def _page() -> int:
@@ -144,12 +146,9 @@ def submit(process_id: str) -> ResponseReturnValue:
     data = parse_submission(_visible_schema(form), posted)
     draft = drafts.get(services(), viewer(), draft_id) if draft_id is not None else None
     if posted.get(ACTION) == MORE_ROWS:
-        try:
-            shown = int(posted.get(ROWS, EXTRA_ROWS))
-        except ValueError:
-            shown = EXTRA_ROWS
-        extra = min(max(shown, EXTRA_ROWS) + 3, MAX_EXTRA_ROWS)
-        return _render_form(form, data, draft=draft, territory=territory, extra_rows=extra)
+        return _render_form(
+            form, data, draft=draft, territory=territory, extra_rows=more_rows(posted)
+        )
     if posted.get(ACTION) == SAVE:
         saved = drafts.save(
             services(), viewer(), process_id, data,

@@ -19,13 +19,19 @@ from engine.service import instances
 
 from ..access import STAFF, home_endpoint, services, viewer
 from .dossier_data import Entry, readable_data
-from .forms import EXTRA_ROWS, MAX_EXTRA_ROWS, build_fields, field_errors, parse_submission
+from .forms import (
+    ACTION,
+    EXTRA_ROWS,
+    MORE_ROWS,
+    ROWS,
+    build_fields,
+    field_errors,
+    more_rows,
+    parse_submission,
+)
 
 blueprint = Blueprint("tasks", __name__, url_prefix="/taches")
 
-#: Names of the page's own controls (a form field never starts with "_").
-ACTION, ROWS = "_action", "_lignes"
-MORE_ROWS = "lignes"
 DONE = "Cette tâche a déjà été traitée : votre envoi n'a pas été enregistré."
 
 
@@ -83,12 +89,7 @@ def complete(task_id: str) -> ResponseReturnValue:
         return _back(task_id)
     data = parse_submission(page.schema, request.form) if page.schema else {}
     if request.form.get(ACTION) == MORE_ROWS:
-        try:
-            shown = int(request.form.get(ROWS, EXTRA_ROWS))
-        except ValueError:
-            shown = EXTRA_ROWS
-        extra = min(max(shown, EXTRA_ROWS) + 3, MAX_EXTRA_ROWS)
-        return _render(page, data, extra_rows=extra)
+        return _render(page, data, extra_rows=more_rows(request.form))
     try:
         reference = service.complete(services(), viewer(), task_id, data)
     except InvalidInput as error:
