@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -286,10 +288,32 @@ def timers_fire_due(now_text: str | None) -> None:
 
     clock = ManualClock(paris(now_text)) if now_text else None
     report = fire_due(service.Services.create(Settings.from_env(), clock=clock))
-    click.echo(
-        f"{report.claimed} minuterie(s) échue(s), {report.instances} dossier(s) avancé(s), "
-        f"{len(report.failed)} à réessayer, {len(report.incidents)} incident(s)."
+    click.echo(firing_summary(report))
+    if report.failed or report.incidents:
+        sys.exit(1)
+
+
+def plural(count: int, singular: str, plural_form: str) -> str:
+    return f"{count} {singular if count < 2 else plural_form}"
+
+
+def firing_summary(report: Any) -> str:
+    """« 1 minuterie échue : 0 dossier avancé, 1 échec : REF (nouvel essai prévu). »
+
+    Failed steps are counted apart from the dossiers that moved, and named, so that an operator
+    never reads that a dossier advanced when its step was refused.
+    """
+    failures = {ref: "nouvel essai prévu" for ref in report.failed}
+    failures.update({ref: "incident" for ref in report.incidents})
+    advanced = list(dict.fromkeys(report.advanced))
+    text = (
+        f"{plural(report.claimed, 'minuterie échue', 'minuteries échues')} : "
+        f"{plural(len(advanced), 'dossier avancé', 'dossiers avancés')}, "
+        f"{plural(len(failures), 'échec', 'échecs')}"
     )
+    if failures:
+        text += " : " + ", ".join(f"{ref} ({what})" for ref, what in failures.items())
+    return text + "."
 
 
 @main.command()
@@ -445,6 +469,19 @@ def upgrade() -> None:
     click.echo("Base de données à jour.")
 
 
+def served_address(host: str, port: int) -> str:
+    """The address `anct serve` answers at, for links when ANCT_BASE_URL is not set.
+
+    A wildcard host (every interface) is reached by the machine's name, not by 0.0.0.0.
+    """
+    name = host.strip() or "0.0.0.0"  # noqa: S104 - a name to compare with, not a bind
+    if name in ("0.0.0.0", "::"):  # noqa: S104
+        name = socket.getfqdn()
+    if ":" in name:
+        name = f"[{name}]"
+    return f"http://{name}:{port}"
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -463,6 +500,10 @@ def serve(host: str, port: int, deploy_processes: bool, demo: bool) -> None:
     from web import create_app
 
     context = services()
+    if not os.environ.get("ANCT_BASE_URL"):
+        # Links in e-mails and notifications, sent from requests and from the timers of this
+        # process alike, point where the application is actually served.
+        context.base_url = served_address(host, port)
     settings = Settings.from_env()
     if deploy_processes and any(settings.processes_path.rglob("*.bpmn")):
         for result in service.deploy_path(context, settings.processes_path, "demarrage"):
@@ -473,7 +514,8 @@ def serve(host: str, port: int, deploy_processes: bool, demo: bool) -> None:
 
     start_in_background(context)
     click.echo(
-        f"Application servie sur http://{host}:{port}/ (minuteries déclenchées chaque seconde)"
+        f"Application servie sur http://{host}:{port}/ (minuteries déclenchées chaque seconde ; "
+        f"liens des courriels vers {context.base_url})"
     )
     run_simple(host, port, create_app(context), threaded=True, use_reloader=False)
 

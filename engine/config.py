@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .attachments.blobs import BlobStore, LocalBlobStore, S3BlobStore
 from .notifications.mailer import FolderMailer, Mailer, SmtpMailer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +51,23 @@ class Settings:
     smtp_starttls: bool = False
     smtp_ssl: bool = False
     mail_from: str = "Plateforme ANCT <ne-pas-repondre@anct.gouv.fr>"
+    #: Attached files: a folder (by default <instance>/pieces), or an S3-compatible bucket.
+    attachments_path: Path | None = None
+    s3_bucket: str = ""
+    s3_endpoint: str = ""
+    s3_region: str = ""
+    s3_prefix: str = ""
+    #: Largest attached file, in bytes (a form may ask for less, never more).
+    attachment_max_bytes: int = 10 * 1024 * 1024
+
+    def blob_store(self) -> BlobStore:
+        """Where attached files' bytes go: the S3 bucket if one is named, else the folder."""
+        if self.s3_bucket:
+            return S3BlobStore.from_settings(
+                self.s3_bucket, endpoint_url=self.s3_endpoint, region=self.s3_region,
+                prefix=self.s3_prefix,
+            )  # fmt: skip
+        return LocalBlobStore(self.attachments_path or self.instance_path / "pieces")
 
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -70,6 +88,12 @@ class Settings:
             smtp_starttls=_flag(env("ANCT_SMTP_STARTTLS", "")),
             smtp_ssl=_flag(env("ANCT_SMTP_SSL", "")),
             mail_from=env("ANCT_MAIL_FROM", cls.mail_from),
+            attachments_path=Path(env("ANCT_PIECES_PATH")) if env("ANCT_PIECES_PATH") else None,
+            s3_bucket=env("ANCT_S3_BUCKET", ""),
+            s3_endpoint=env("ANCT_S3_ENDPOINT", ""),
+            s3_region=env("ANCT_S3_REGION", ""),
+            s3_prefix=env("ANCT_S3_PREFIX", ""),
+            attachment_max_bytes=int(float(env("ANCT_PIECES_TAILLE_MAX_MO", "10")) * 1024 * 1024),
         )
 
     def mailer(self) -> Mailer:

@@ -8,7 +8,7 @@ reason, except when ANCT_REQUIRE_POSTGRESQL=1 (as in CI), where they fail.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from engine import service
 from engine.clock import ManualClock
 from engine.config import Settings
+from engine.service import users
 from engine.store.db import make_engine
 from engine.store.migrate import upgrade
 from engine.store.models import Base
@@ -87,9 +88,20 @@ def clock() -> ManualClock:
     return ManualClock(START)
 
 
+#: People the test procedures name as assignees (a task naming an unknown account is refused).
+NAMED_PEOPLE = ("bdt.nouvelle-aquitaine", "epf.nouvelle-aquitaine", "marie", "autre.expert")
+
+
+def name_people(context: service.Services, but: Collection[str] = ()) -> None:
+    """Give the people the test procedures name an account, as a real deployment would."""
+    for login in set(NAMED_PEOPLE) - set(but):
+        users.create_user(context, login, name=login, grants=[("expert", None)])
+
+
 @pytest.fixture
-def services(database_url: str, clock: ManualClock) -> Iterator[service.Services]:
-    context = service.Services.create(Settings(database_url=database_url), clock=clock)
+def services(database_url: str, clock: ManualClock, tmp_path: Path) -> Iterator[service.Services]:
+    settings = Settings(database_url=database_url, attachments_path=tmp_path / "pieces")
+    context = service.Services.create(settings, clock=clock)
     yield context
     context.close()
 
@@ -103,4 +115,5 @@ def operator() -> service.Viewer:
 def deployed(services: service.Services) -> service.Services:
     services.forms_path = FIXTURES / "forms"
     service.deploy_path(services, FIXTURES)
+    name_people(services)
     return services

@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import main
+from engine import service
 from tests.conftest import FIXTURES
 
 
@@ -171,6 +172,7 @@ def test_campaigns_from_the_command_line(anct):
 
 
 def test_timers_fire_due_at_a_given_moment(anct):
+    anct("users", "create", "marie", "--role", "collectivite", "--scope", "212300016")
     anct("deploy", str(FIXTURES / "relance.bpmn"))
     data = '{"date_limite": "2026-12-31", "referent": "marie"}'
     reference = anct(
@@ -180,12 +182,90 @@ def test_timers_fire_due_at_a_given_moment(anct):
     moment = datetime.fromisoformat(due).astimezone(ZoneInfo("Europe/Paris"))
     before = (moment - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
     after = (moment + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
-    assert anct("timers", "fire-due", "--now", before).stdout.startswith("0 minuterie(s) échue(s)")
-    assert anct("timers", "fire-due", "--now", after).stdout.startswith(
-        "1 minuterie(s) échue(s), 1 dossier(s)"
+    assert anct("timers", "fire-due", "--now", before).stdout.strip() == (
+        "0 minuterie échue : 0 dossier avancé, 0 échec."
+    )
+    assert anct("timers", "fire-due", "--now", after).stdout.strip() == (
+        "1 minuterie échue : 1 dossier avancé, 0 échec."
     )
     shown = json.loads(anct("show", reference, "--json").stdout)
     assert shown["data"]["relances"] == 1
+
+
+def test_timers_fire_due_counts_a_failed_step_as_a_failure(anct, tmp_path):
+    """Issue 12 (9): a step that fails is not « 1 dossier(s) avancé(s) »; it is named as a
+    failure and the command exits non-zero."""
+    failing = tmp_path / "relance.bpmn"
+    original = (FIXTURES / "relance.bpmn").read_text(encoding="utf-8")
+    failing.write_text(
+        original.replace("relances = 1</bpmn:script>", "relances = 1 / 0</bpmn:script>"),
+        encoding="utf-8",
+    )
+    anct("users", "create", "marie", "--role", "collectivite", "--scope", "212300016")
+    anct("deploy", str(failing))
+    data = '{"date_limite": "2026-12-31", "referent": "marie"}'
+    reference = anct(
+        "start", "relance", "--territory", "23", "--siren", "212300016", "--data", data
+    ).stdout.split()[-1]
+    due = json.loads(anct("show", reference, "--json").stdout)["timers"][0]["due_at"]
+    moment = datetime.fromisoformat(due).astimezone(ZoneInfo("Europe/Paris"))
+    after = (moment + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
+    result = anct("timers", "fire-due", "--now", after, code=1)
+    assert result.stdout.strip() == (
+        f"1 minuterie échue : 0 dossier avancé, 1 échec : {reference} (nouvel essai prévu)."
+    )
+    assert "relances" not in json.loads(anct("show", reference, "--json").stdout)["data"]
+
+
+def served(anct, monkeypatch, *args: str) -> dict:
+    """`anct serve …` without serving: what it would serve, and what its timers would use."""
+    import werkzeug.serving
+
+    import engine.scheduler.worker
+
+    seen: dict = {}
+    monkeypatch.setattr(engine.scheduler.worker, "start_in_background",
+                        lambda context: seen.setdefault("timers", context))  # fmt: skip
+    monkeypatch.setattr(
+        werkzeug.serving, "run_simple",
+        lambda host, port, app, **options: seen.update(app=app, host=host, port=port),
+    )  # fmt: skip
+    seen["output"] = anct("serve", "--no-deploy", *args).stdout
+    return seen
+
+
+def test_links_in_notifications_and_e_mails_point_where_the_application_is_served(
+    anct, monkeypatch, tmp_path
+):
+    """Issue 12 (4): served on port 5101, the links of e-mails and notifications (sent from a
+    request or from the timers) point to port 5101, not to 5000; ANCT_BASE_URL wins."""
+    monkeypatch.setenv("ANCT_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.delenv("ANCT_BASE_URL", raising=False)
+    anct(
+        "users", "create", "marie", "--name", "Marie Dupont", "--email", "marie@gueret.fr",
+        "--role", "collectivite", "--scope", "212300016",
+    )  # fmt: skip
+    anct("deploy", str(FIXTURES / "relance.bpmn"))
+    seen = served(anct, monkeypatch, "--port", "5101")
+    context = seen["app"].extensions["anct"]
+    assert seen["timers"] is context, "the timers of `anct serve` share the served address"
+    assert "liens des courriels vers http://127.0.0.1:5101" in seen["output"]
+    reference = service.start(
+        context, "relance", territory="23", siren="212300016",
+        data={"date_limite": "2026-12-31", "referent": "marie"},
+    ).reference  # fmt: skip
+    (notice,) = json.loads(anct("notifications", "marie", "--json").stdout)
+    assert notice["dossier"] == reference
+    assert notice["link"] == f"http://127.0.0.1:5101/taches/{notice['task_id']}"
+    assert anct("mail", "send").stdout.strip() == "1 courriel(s) envoyé(s)."
+    (written,) = (tmp_path / "instance" / "courriels").glob("*.eml")
+    body = email.message_from_bytes(written.read_bytes(), policy=email.policy.default)
+    text = body.get_body(preferencelist=("plain",)).get_content()
+    assert "http://127.0.0.1:5101/" in text and ":5000" not in text
+
+    monkeypatch.setenv("ANCT_BASE_URL", "https://anct.example.fr")
+    again = served(anct, monkeypatch, "--port", "5101")
+    assert again["app"].extensions["anct"].base_url == "https://anct.example.fr"
 
 
 def test_users_notifications_and_mail_from_the_command_line(anct, monkeypatch, tmp_path):

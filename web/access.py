@@ -81,6 +81,8 @@ def navigation() -> list[tuple[str, str]]:
         items.append(("portal.index", "Mes dossiers"))
     if current_user.has(*STAFF, RESPONSABLE_PROCESSUS):
         items.append(("dossiers.search", "Dossiers"))
+    if any(g.role == EQUIPE_NATIONALE and g.scope is None for g in viewer().grants):
+        items.append(("campaigns.index", "Appels à projets"))
     items.append(("notices.index", "Notifications"))
     if national_watcher():
         items.append(("notices.incidents", "Incidents"))

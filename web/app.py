@@ -17,10 +17,12 @@ from engine import service
 from engine.config import PROJECT_ROOT
 
 from . import access, assets, auth, errors
-from .views import admin, dossiers, inbox, notices, portal, tasks
+from .views import admin, attachments, campaigns, dossiers, inbox, notices, portal, tasks
 from .views.formatting import register_filters
 
 csrf = CSRFProtect()
+#: Largest post: a form with its files (web/errors.py says so in French when it is exceeded).
+MAX_REQUEST_BYTES = 20 * 1024 * 1024
 
 
 def _secret_key(instance_path: Path) -> str:
@@ -67,7 +69,8 @@ def create_app(services: service.Services, **overrides: Any) -> Flask:
         SESSION_COOKIE_NAME="anct_session",
         PERMANENT_SESSION_LIFETIME=8 * 3600,
         WTF_CSRF_TIME_LIMIT=8 * 3600,
-        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        # A post carries its files (each within the platform's per-file limit, 10 Mo).
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         **settings_from_env(),
     )
     app.config.update(overrides)
@@ -77,7 +80,8 @@ def create_app(services: service.Services, **overrides: Any) -> Flask:
     auth.init_app(app)
     errors.init_app(app)
     register_filters(app)
-    for module in (assets, inbox, tasks, dossiers, portal, notices, admin):
+    for module in (assets, inbox, tasks, dossiers, portal, notices, admin, attachments,
+                   campaigns):  # fmt: skip
         app.register_blueprint(module.blueprint)
 
     @app.context_processor

@@ -21,3 +21,10 @@ def vendor(filename: str) -> ResponseReturnValue:
         abort(404)
     root: Path = current_app.config["ANCT_ASSETS_PATH"]
     return send_from_directory(root, filename, max_age=86_400)
+
+
+@blueprint.get("/favicon.ico")
+def favicon() -> ResponseReturnValue:
+    """Browsers ask the site root for its icon whatever the page says: the State's, from DSFR."""
+    root: Path = current_app.config["ANCT_ASSETS_PATH"]
+    return send_from_directory(root / "@gouvfr/dsfr/dist/favicon", "favicon.ico", max_age=86_400)

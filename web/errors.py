@@ -21,7 +21,10 @@ MESSAGES = {
     404: "Page introuvable.",
     405: "Cette action n'est pas possible ici.",
     409: "Quelqu'un a modifié ce dossier entre-temps.",
-    413: "Le contenu envoyé est trop volumineux.",
+    413: (
+        "L'envoi est trop volumineux : 20 Mo au plus en tout, et 10 Mo par fichier. Revenez au "
+        "formulaire et joignez des fichiers plus légers (un PDF peut souvent être réduit)."
+    ),
     422: "Les données envoyées ne sont pas valides.",
     500: "Une erreur inattendue est survenue ; elle a été enregistrée.",
 }

@@ -9,6 +9,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from .files import check_file_fields
+
 
 @dataclass(frozen=True)
 class FormProblem(Exception):
@@ -33,6 +35,9 @@ def check_form(text: str) -> dict[str, Any]:
     missing = [name for name in form.get("required", []) if name not in form["properties"]]
     if missing:
         raise FormProblem(f"champs obligatoires non déclarés : {', '.join(missing)}")
+    problems = check_file_fields(form)
+    if problems:
+        raise FormProblem("champs fichier : " + " ; ".join(problems))
     order = form.get("x-ordre", [])
     unknown = [name for name in order if name not in form["properties"]]
     if unknown:

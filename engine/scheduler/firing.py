@@ -31,9 +31,13 @@ def worker_name() -> str:
 @dataclass
 class FiringReport:
     claimed: int = 0
+    #: Dossiers the sweep tried to move (moved or not).
     instances: int = 0
     failed: list[str] = field(default_factory=list)
     incidents: list[str] = field(default_factory=list)
+    #: References of the dossiers whose step went through: a failed step is not counted here,
+    #: so that a report never says a dossier moved when it did not.
+    advanced: list[str] = field(default_factory=list)
 
 
 def fire_due(services: Services, *, worker: str | None = None, limit: int = 500) -> FiringReport:
@@ -65,6 +69,8 @@ def fire_due(services: Services, *, worker: str | None = None, limit: int = 500)
                 )
                 held = [(t, a) for t, a in timers if t in untouched]
                 _failed(services, (instance_id, label), held, worker, message, report)
+            else:
+                report.advanced.append(label)
         except EngineError as error:
             _failed(services, (instance_id, label), timers, worker, error.message, report)
         except Exception as error:

@@ -21,8 +21,8 @@ def sweep(services: Services) -> None:
     report = fire_due(services)
     if report.claimed:
         log.info(
-            "%s minuterie(s) prise(s), %s dossier(s), %s échec(s), %s incident(s)",
-            report.claimed, report.instances, len(report.failed), len(report.incidents),
+            "%s minuterie(s) prise(s), %s dossier(s) avancé(s), %s échec(s), %s incident(s)",
+            report.claimed, len(report.advanced), len(report.failed), len(report.incidents),
         )  # fmt: skip
 
 

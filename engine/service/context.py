@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, select
 
+from ..attachments.blobs import BlobStore
 from ..clock import Clock, SystemClock
 from ..config import Settings
 from ..definitions import build_specs
@@ -40,6 +41,9 @@ class Services:
     mailer: Mailer | None = None
     mail_from: str = Settings.mail_from
     codec: WorkflowCodec = field(default_factory=WorkflowCodec)
+    #: Where attached files' bytes go (None: the default folder, <instance>/pieces).
+    blobs: BlobStore | None = None
+    attachment_max_bytes: int = Settings.attachment_max_bytes
     _validators: dict[tuple[int, str], Any] = field(default_factory=dict, repr=False)
     _specs: dict[int, tuple[Any, dict[str, Any]]] = field(default_factory=dict, repr=False)
     _writer: Engine | None = field(default=None, repr=False)
@@ -65,6 +69,8 @@ class Services:
             base_url=settings.base_url,
             mailer=settings.mailer(),
             mail_from=settings.mail_from,
+            blobs=settings.blob_store(),
+            attachment_max_bytes=settings.attachment_max_bytes,
         )
 
     def write(self) -> Any:
@@ -107,6 +113,12 @@ class Services:
             with self._lock:
                 self._validators[key] = validator
         return validator
+
+    def blob_store(self) -> BlobStore:
+        """The configured blob store, or the default folder for a context built by hand."""
+        if self.blobs is None:
+            self.blobs = Settings().blob_store()
+        return self.blobs
 
     def close(self) -> None:
         self.db.dispose()

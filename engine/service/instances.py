@@ -19,7 +19,7 @@ from ..runtime import snapshot
 from ..store.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, Timer, User
 from ..store.steps import next_reference_number
 from ..territory import check_siren
-from . import steps
+from . import attachments, steps
 from .context import Services
 from .deployments import latest_version_in
 from .operators import step_context
@@ -58,8 +58,12 @@ def start(
     now = services.clock.now()
     with services.write() as connection, step_context(connection, services.clock):
         version = latest_version_in(connection, process_id)
+        files: list[attachments.Claimed] = []
         if version.start_form:
             validator = services.form_validator(version.version_id, version.start_form, connection)
+            data, files = attachments.claim(
+                connection, validator.schema, data, owner=actor, any_owner=actor is None
+            )
             data = validate_submission(validator, data)
         spec, subprocess_specs = services.specs(version.version_id, connection)
         workflow = services.runner.new_workflow(
@@ -73,7 +77,7 @@ def start(
             steps.RUNNING, 0, {}, "",
         )  # fmt: skip
         label = f"{version.name} (version {version.version})"
-        instance_id, _ = steps.commit(
+        instance_id, lock = steps.commit(
             services, connection, instance, workflow, snapshot.Snapshot({}, {}), log,
             actor=actor, now=now,
             audit=[{"kind": "dossier_cree", "actor": actor, "label": label}],
@@ -84,6 +88,9 @@ def start(
                 "organisation": _organisation_name(organisation, data, siren),
             },
         )  # fmt: skip
+        attachments.attach(
+            connection, files, instance_id=instance_id, lock_version=lock, actor=actor, now=now
+        )
     status = steps.COMPLETED if workflow.is_completed() else steps.RUNNING
     return StartedInstance(instance_id, reference, process_id, version.version, status)
 

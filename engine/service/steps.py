@@ -26,11 +26,11 @@ from ..notifications.compose import (
     compose,
 )
 from ..notifications.recipients import Target
-from ..roles import COLLECTIVITE
+from ..roles import ASSIGNED_ONLY, COLLECTIVITE
 from ..runtime import snapshot
 from ..runtime.jsondata import changes, to_json
 from ..runtime.runner import StepLog, current_data, outcome_label, outcome_of
-from ..store.models import HumanTask, ProcessInstance
+from ..store.models import HumanTask, ProcessInstance, User
 from ..store.steps import StepWrite, TaskRow, TimerRow, save_step
 from ..territory import check_siren
 from .context import Services
@@ -137,6 +137,7 @@ def commit(
     for task_id, task in after.tasks.items():
         if task_id not in before.tasks:
             step.opened_tasks.append(_task_row(services, workflow, task, now))
+    _check_designations(connection, step.opened_tasks)
     step.cancelled_tasks = [t for t in before.tasks if t not in after.tasks and t != completed_task]
     for timer_id, timer in after.timers.items():
         previous = before.timers.get(timer_id)
@@ -252,6 +253,33 @@ def _watched_by(
                 found.append(str(task.id))
             pending.extend(task.children)
     return timer, found
+
+
+def _check_designations(connection: Connection, tasks: list[TaskRow]) -> None:
+    """Refuse the step rather than open a task nobody can reach: one named after an account
+    that does not exist or is closed, or an expert's task naming nobody (experts see only
+    what is given to them)."""
+    named = {task.assignee for task in tasks if task.assignee}
+    active = (
+        set(
+            connection.execute(
+                select(User.login).where(User.login.in_(named), User.active.is_(True))
+            ).scalars()
+        )
+        if named
+        else set()
+    )
+    for task in tasks:
+        if task.assignee and task.assignee not in active:
+            raise ScriptError(
+                f"« {task.name} » : la personne désignée (« {task.assignee} ») n'a pas de "
+                "compte actif sur la plateforme."
+            )
+        if not task.assignee and task.role in ASSIGNED_ONLY:
+            raise ScriptError(
+                f"« {task.name} » : la procédure ne désigne personne pour cette tâche, "
+                "qui ne serait visible de personne."
+            )
 
 
 def _task_row(

@@ -34,7 +34,7 @@ from ..store.models import (
     User,
     UserGrant,
 )
-from . import steps
+from . import attachments, steps
 from .context import Services
 from .instances import _task_dict, mark_incident
 from .operators import step_context
@@ -278,8 +278,20 @@ def inbox_facets(services: Services, viewer: Viewer, *, territories: bool = Fals
     )
 
 
-def _open_task(connection: Connection, viewer: Viewer, task_id: str) -> tuple[Any, Any]:
-    """The task (and its instance) if this viewer may act on it now."""
+def _supervises(viewer: Viewer, task: Any) -> bool:
+    """Whether the viewer hands out the tasks of a role that works only on what it is given
+    (the national team gives experts their missions): they see such a task and may assign it
+    to another holder of the role, without acting on it themselves."""
+    return task.role in ASSIGNED_ONLY and any(
+        g.role == EQUIPE_NATIONALE and g.covers(task.territory, task.siren) for g in viewer.grants
+    )
+
+
+def _open_task(
+    connection: Connection, viewer: Viewer, task_id: str, *, supervising: bool = False
+) -> tuple[Any, Any]:
+    """The task (and its instance) if this viewer may act on it now (or, `supervising`, hand
+    it out: see `_supervises`)."""
     found = steps.load_task(connection, task_id)
     # Experts see the tasks assigned to them only (any other task of any territory does not
     # exist for them); the others, what their territory or organisation covers.
@@ -288,8 +300,14 @@ def _open_task(connection: Connection, viewer: Viewer, task_id: str) -> tuple[An
     ):
         raise NotFound(f"Tâche introuvable : « {task_id} ».")
     task, instance = found
-    if task.role in ASSIGNED_ONLY and not viewer.may_act(
-        task.role, task.territory, task.siren, task.assignee
+    if supervising and _supervises(viewer, task):
+        if task.status != OPEN:
+            raise Conflict(f"La tâche « {task.name} » a déjà été traitée.")
+        return task, instance
+    if (
+        task.role in ASSIGNED_ONLY
+        and not _supervises(viewer, task)
+        and not viewer.may_act(task.role, task.territory, task.siren, task.assignee)
     ):
         raise NotFound(f"Tâche introuvable : « {task_id} ».")
     if task.status != OPEN:
@@ -343,20 +361,60 @@ def claim(services: Services, viewer: Viewer, task_id: str) -> None:
         )
 
 
-def release(services: Services, viewer: Viewer, task_id: str) -> None:
+def _active(connection: Connection, login: str | None) -> bool:
+    if not login:
+        return False
+    found = connection.execute(select(User.active).where(User.login == login)).scalar()
+    return bool(found)
+
+
+def _released_to(connection: Connection, task: Any) -> str | None:
+    """Where a released task goes: back to the person the procedure designated if someone
+    else holds it, else to the role's inbox in its scope. A task of a role that works only on
+    what it is given (experts) cannot go to an inbox, where nobody would see it: released by
+    its designated holder, it is refused (the national team gives it to another expert)."""
+    if (
+        task.designated
+        and task.designated != task.assignee
+        and _active(connection, task.designated)
+    ):
+        return task.designated
+    if task.role in ASSIGNED_ONLY:
+        raise Conflict(
+            f"La tâche « {task.name} » vous a été confiée nommément : elle ne peut pas être "
+            "remise à disposition. Pour qu'une autre personne la traite, demandez à l'équipe "
+            "nationale de la lui confier."
+        )
+    return None
+
+
+def releasable(task: Any, viewer: Viewer) -> bool:
+    """Whether « Remettre à disposition » does something for this viewer: they hold the task
+    and releasing gives it to someone who can pick it up."""
+    if task.status != OPEN or task.assignee is None:
+        return False
+    if task.assignee != viewer.login and not viewer.operator:
+        return False
+    designated = getattr(task, "designated", None)
+    return task.role not in ASSIGNED_ONLY or bool(designated and designated != task.assignee)
+
+
+def release(services: Services, viewer: Viewer, task_id: str) -> str | None:
+    """Give back a task one holds; returns the login it went back to (None: the role's inbox)."""
     with services.write() as connection:
         task, instance = _open_task(connection, viewer, task_id)
         if task.assignee not in (None, viewer.login) and not viewer.operator:
             raise Forbidden(f"La tâche « {task.name} » est prise en charge par {task.assignee}.")
-        connection.execute(_ASSIGN, {"task_id": task.id, "assignee": None})
+        if task.assignee is None:
+            return None
+        target = _released_to(connection, task)
+        connection.execute(_ASSIGN, {"task_id": task.id, "assignee": target})
+        label = task.name if target is None else f"{task.name} — rendue à {target}"
         _audit(
-            connection,
-            task,
-            instance.lock_version,
-            "tache_liberee",
-            viewer.login,
-            services.clock.now(),
-        )
+            connection, task, instance.lock_version, "tache_liberee", viewer.login,
+            services.clock.now(), label=label,
+        )  # fmt: skip
+    return target
 
 
 def complete(
@@ -374,10 +432,15 @@ def complete(
             task, instance = _open_task(connection, viewer, task_id)
             if task.assignee and task.assignee != viewer.login and not viewer.operator:
                 raise Conflict(f"La tâche « {task.name} » est prise en charge par {task.assignee}.")
+            files: list[attachments.Claimed] = []
             if task.form_ref:
                 validator = services.form_validator(
                     instance.process_version_id, task.form_ref, connection
                 )
+                data, files = attachments.claim(
+                    connection, validator.schema, data, owner=viewer.login,
+                    any_owner=viewer.operator, instance_id=instance.id,
+                )  # fmt: skip
                 data = validate_submission(validator, data, task.name)
             workflow = steps.open_workflow(services, instance, connection)
             before = snapshot.take(workflow)
@@ -388,9 +451,14 @@ def complete(
                 {"kind": "tache_terminee", "actor": viewer.login, "task_id": task.id,
                  "bpmn_id": task.bpmn_id, "label": task.name}
             ]  # fmt: skip
-            steps.commit(
+            _, lock = steps.commit(
                 services, connection, instance, workflow, before, log,
                 actor=viewer.login, now=services.clock.now(), completed_task=task.id, audit=audit,
+            )  # fmt: skip
+            attachments.attach(
+                connection, files, instance_id=instance.id, lock_version=lock,
+                actor=viewer.login, now=services.clock.now(), task_id=task.id,
+                bpmn_id=task.bpmn_id, task_name=task.name,
             )  # fmt: skip
     except ProcessIncident as error:
         if instance is not None:
@@ -432,6 +500,10 @@ class TaskPage:
     #: All the dossier's data, to read before acting; None if the viewer may not see the
     #: dossier itself (a co-signatory's task on another organisation's dossier).
     dossier_data: dict[str, Any] | None = None
+    #: The viewer holds the task and « Remettre à disposition » gives it to someone.
+    may_release: bool = False
+    #: The viewer hands this task out (national team, expert missions) without acting on it.
+    supervising: bool = False
 
     @property
     def open(self) -> bool:
@@ -461,6 +533,8 @@ def _visible_task(connection: Connection, viewer: Viewer, task_id: str) -> Any:
     if not viewer.may_see(row.territory, row.siren, assigned=holder == viewer.login):
         raise missing
     if not viewer.may_act(row.role, row.territory, row.siren, holder):
+        if _supervises(viewer, row):
+            return row
         if row.role in ASSIGNED_ONLY:
             raise missing
         raise Forbidden(f"Votre rôle ne permet pas de traiter la tâche « {row.name} ».")
@@ -486,6 +560,7 @@ def _colleagues(connection: Connection, task: Any) -> list[tuple[str, str]]:
 def _may_assign(viewer: Viewer, task: Any) -> bool:
     return task.status == OPEN and (
         viewer.operator
+        or _supervises(viewer, task)
         or (
             task.role in ASSIGNING_ROLES
             and viewer.may_act(task.role, task.territory, task.siren, task.assignee)
@@ -535,6 +610,9 @@ def task_form(services: Services, viewer: Viewer, task_id: str) -> TaskPage:
         completed_at=row.completed_at, completed_by=row.completed_by,
         completed_by_name=completed_by_name, version_id=row.process_version_id,
         dossier_data=instance_data if sees_dossier else None,
+        may_release=releasable(row, viewer),
+        supervising=not viewer.operator and _supervises(viewer, row)
+        and not viewer.may_act(row.role, row.territory, row.siren, row.assignee),
     )  # fmt: skip
 
 
@@ -546,7 +624,7 @@ def assign(services: Services, viewer: Viewer, task_id: str, login: str) -> str:
     """
     login = (login or "").strip().lower()
     with services.write() as connection:
-        task, instance = _open_task(connection, viewer, task_id)
+        task, instance = _open_task(connection, viewer, task_id, supervising=True)
         if not _may_assign(viewer, task):
             raise Forbidden(
                 f"Votre rôle ne permet pas de confier la tâche « {task.name} » à un collègue."

@@ -76,6 +76,20 @@ class ProcessVersion(Base):
     start_form: Mapped[str | None] = mapped_column(String(300))
 
 
+class Process(Base):
+    """A procedure's place in the catalogue: the version new dossiers start on (not always the
+    highest: deploying an earlier content brings it back) and whether it is retired (no new
+    dossiers; running ones go on)."""
+
+    __tablename__ = "processes"
+
+    process_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    current_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    retired_by: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class ProcessInstance(Base):
     __tablename__ = "process_instances"
     __table_args__ = (
@@ -136,6 +150,8 @@ class HumanTask(Base):
     siren: Mapped[str] = mapped_column(String(9))
     form_ref: Mapped[str | None] = mapped_column(String(300))
     assignee: Mapped[str | None] = mapped_column(String(200))
+    #: Whom the procedure named (its `assignee` property): a released task goes back to them.
+    designated: Mapped[str | None] = mapped_column(String(200))
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -304,3 +320,31 @@ class Draft(Base):
     data: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Attachment(Base):
+    """A file received for a dossier; its bytes are in the blob store under `sha256`.
+
+    Staged (`instance_id` NULL) from the moment it is received until the step that sent it
+    succeeds and attaches it: a step that fails keeps the file for the next attempt.
+    """
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index(None, "instance_id", "id"), Index(None, "sha256"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(120))
+    filename: Mapped[str] = mapped_column(String(255))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    #: The form field (dotted path) and its label, once attached.
+    field: Mapped[str | None] = mapped_column(String(200))
+    label: Mapped[str | None] = mapped_column(String(300))
+    #: A signed document: `attached_by` signed it at `attached_at`.
+    signature: Mapped[bool] = mapped_column(Boolean, default=False)
+    uploaded_by: Mapped[str] = mapped_column(String(200))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attached_by: Mapped[str | None] = mapped_column(String(200))
+    attached_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

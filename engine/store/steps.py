@@ -209,7 +209,7 @@ def save_step(connection: Connection, step: StepWrite) -> tuple[int, int]:
         }
         rows = [
             {**task.__dict__, **shared, "siren": task.siren or step.siren,
-             "territory": task.territory or step.territory}
+             "territory": task.territory or step.territory, "designated": task.assignee}
             for task in step.opened_tasks
         ]  # fmt: skip
         connection.execute(_INSERT_TASKS, rows)

@@ -185,6 +185,7 @@ def test_web_and_two_workers_carry_dossiers_through_timers(
     try:
         deployed = anct(env, "deploy", str(definitions))
         assert deployed.stdout.strip() == "relance  version 1  nouvelle version"
+        anct(env, "users", "create", "marie", "--role", "collectivite", "--scope", "212300016")
 
         port = free_port()
         processes.start(

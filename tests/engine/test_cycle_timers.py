@@ -9,7 +9,7 @@ from engine import service
 CYCLE = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
   <bpmn:process id="suivi" name="Suivi mensuel" isExecutable="true">
-    <bpmn:laneSet id="ls"><bpmn:lane id="l" name="expert">
+    <bpmn:laneSet id="ls"><bpmn:lane id="l" name="equipe_nationale">
       <bpmn:flowNodeRef>mission</bpmn:flowNodeRef><bpmn:flowNodeRef>rapport</bpmn:flowNodeRef>
     </bpmn:lane></bpmn:laneSet>
     <bpmn:startEvent id="debut"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>

@@ -286,7 +286,7 @@ def test_timers_fire_when_the_injected_clock_passes_them(deployed, operator, clo
 def test_runaway_script_is_stopped_and_the_instance_kept(database_url, clock, operator, tmp_path):
     from engine.config import Settings
     from engine.errors import SandboxViolation
-    from tests.conftest import FIXTURES
+    from tests.conftest import FIXTURES, name_people
 
     services = service.Services.create(
         Settings(database_url=database_url, script_time_limit=0.3), clock=clock
@@ -301,8 +301,9 @@ def test_runaway_script_is_stopped_and_the_instance_kept(database_url, clock, op
         encoding="utf-8",
     )
     service.deploy_path(services, path)
+    name_people(services)
     started = service.start(
-        services, "relance", data={"date_limite": "2026-04-01", "referent": "m"}, **CREUSE
+        services, "relance", data={"date_limite": "2026-04-01", "referent": "marie"}, **CREUSE
     )
     before = stored(services, started.reference)
     clock.advance(days=8)
@@ -314,7 +315,9 @@ def test_runaway_script_is_stopped_and_the_instance_kept(database_url, clock, op
 
 def test_an_expert_sees_only_the_dossiers_of_missions_assigned_to_them(deployed, operator):
     from engine.errors import NotFound
+    from engine.service.demo import ensure_demo
 
+    ensure_demo(deployed)
     data = {"date_limite": "2026-04-01", "referent": "expert.cerema"}
     mine = service.start(deployed, "relance", data=data, territory="23", siren="212300016")
     other = service.start(

@@ -12,7 +12,7 @@ from engine.config import Settings
 from engine.scheduler import fire_due
 from engine.scheduler import firing as firing_module
 from engine.store.models import Timer
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, name_people
 
 GUERET = {"territory": "23", "siren": "212300016"}
 RELANCE = {"date_limite": "2026-04-01", "referent": "marie"}
@@ -53,6 +53,7 @@ def test_failing_timer_is_retried_with_backoff_then_becomes_an_incident(
         encoding="utf-8",
     )
     service.deploy_path(services, path)
+    name_people(services)
     started = service.start(services, "relance", data=RELANCE, **GUERET)
     clock.advance(days=8)
     first = fire_due(services)
@@ -83,6 +84,7 @@ def test_racing_workers_fire_each_timer_exactly_once(postgresql_database, clock,
     services = service.Services.create(Settings(database_url=postgresql_database), clock=clock)
     services.forms_path = FIXTURES / "forms"
     service.deploy_path(services, FIXTURES / "relance.bpmn")
+    name_people(services)
     references = [
         service.start(services, "relance", data=RELANCE, **GUERET).reference for _ in range(60)
     ]

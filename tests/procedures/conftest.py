@@ -8,6 +8,7 @@ import pytest
 
 from engine import service
 from engine.config import PROJECT_ROOT
+from tests.conftest import name_people
 
 PROCESSES = PROJECT_ROOT / "processes"
 
@@ -17,8 +18,13 @@ ARDENNE_METROPOLE = {"territory": "08", "siren": "200041630"}  # CA Ardenne Mét
 
 
 @pytest.fixture
-def deploy(services) -> Callable[[str], service.Services]:
-    """Deploy one procedure folder (`deploy("demande_ingenierie")`)."""
+def deploy(services, people) -> Callable[[str], service.Services]:
+    """Deploy one procedure folder (`deploy("demande_ingenierie")`), the scenarios' people
+    having their accounts (a task is given only to an existing account)."""
+    for viewer in people.values():
+        grants = [(g.role, g.scope) for g in viewer.grants]
+        service.users.create_user(services, viewer.login, name=viewer.login, grants=grants)
+    name_people(services, but=set(people))
 
     def run(name: str) -> service.Services:
         service.deploy_path(services, PROCESSES / name)

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from engine import service
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.store.models import ProcessInstance
+from tests.files import staged
 from tests.procedures.conftest import ARDENNE_METROPOLE, GUERET, inbox, only_task, person
 
 PROCESS = "demande_ingenierie"
@@ -269,7 +270,17 @@ def signataires(people, partenaires=PARTENAIRES) -> dict[str, list[tuple]]:
     }
 
 
+def with_document(services, viewer, data: dict) -> dict:
+    """A signature's data with the signed convention, uploaded by the signatory."""
+    [(key, signature)] = data.items()
+    if "document_signe" in signature:
+        return data
+    document = staged(services, viewer.login, "convention-signee.pdf")
+    return {key: {**signature, "document_signe": document}}
+
+
 def signer(services, reference, viewer, bpmn_id, data) -> None:
+    data = with_document(services, viewer, data)
     if bpmn_id in ("signer_collectivite", "signer_anct"):
         terminer(services, viewer, reference, bpmn_id, data)
         return
@@ -974,8 +985,13 @@ def test_the_whole_accompaniment_to_its_end(ingenierie, people, clock, premier):
     assert data["evaluation_prefet"]["execution"] == "satisfaisante"
     assert data["livrable_titre"] == LIVRABLE["livrable_titre"]
     assert data["reponse_complements"] == REPONSE["reponse_complements"]
+    signed = data["signatures_partenaires"][BDT["login"]]
+    assert signed["document_signe"]["nom"] == "convention-signee.pdf"
     assert data["signatures_partenaires"] == {
-        BDT["login"]: signature_partenaire(BDT)["signature_partenaire"]
+        BDT["login"]: {
+            **signature_partenaire(BDT)["signature_partenaire"],
+            "document_signe": signed["document_signe"],
+        }
     }
     assert (data["expert_login"], data["decision_comite"], data["intitule_projet"]) == (
         EXPERT,

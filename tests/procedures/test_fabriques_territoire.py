@@ -20,6 +20,7 @@ from engine.errors import InvalidInput, NotFound, ScriptError
 from engine.service import campaigns
 from engine.store.models import ProcessInstance
 from tests.conftest import _truncate
+from tests.files import staged
 from tests.procedures.conftest import (
     ARDENNE_METROPOLE,
     GUERET,
@@ -60,7 +61,6 @@ CANDIDATURE = {
         {"depenses": 110000, "aide_demandee": 30000, "autres_ressources": 80000},
     ],
     "montant_demande": 120000,
-    "pieces_jointes": PIECES,
     "courriel_contact": "tiers-lieu@ville-gueret.fr",
 }
 ARDENNES = {
@@ -105,8 +105,16 @@ def count_instances(services) -> int:
         return connection.execute(select(func.count()).select_from(ProcessInstance)).scalar_one()
 
 
+def pieces(services, *names: str, login: str = "depot") -> dict:
+    """The application's files (the mandatory ones by default), uploaded by `login`."""
+    return {name: staged(services, login, f"{name}.pdf") for name in names or PIECES}
+
+
 def deposer(context, organisation=GUERET, **changes) -> str:
-    data = {**CANDIDATURE, **(ARDENNES if organisation is ARDENNE_METROPOLE else {}), **changes}
+    data = {
+        **CANDIDATURE, **(ARDENNES if organisation is ARDENNE_METROPOLE else {}),
+        "pieces_jointes": pieces(context), **changes,
+    }  # fmt: skip
     return service.start(context, PROCESS, data=data, actor="depot", **organisation).reference
 
 
@@ -173,7 +181,14 @@ def signer(services, people, reference, order=("signer_collectivite", "signer_an
     for bpmn_id in order:
         viewer = signatories[bpmn_id]
         task = only_task(services, viewer, reference, bpmn_id)
-        service.complete(services, viewer, task["id"], SIGNATURES[bpmn_id])
+        service.complete(services, viewer, task["id"], signed(services, viewer, bpmn_id))
+
+
+def signed(services, viewer, bpmn_id: str, **changes) -> dict:
+    """A signature's data with the signed convention, uploaded by the signatory."""
+    who = bpmn_id.removeprefix("signer_")
+    document = staged(services, viewer.login, "convention-signee.pdf")
+    return {**SIGNATURES[bpmn_id], f"document_signe_{who}": document, **changes}
 
 
 def laureat_signe(services, people, clock, montant=90000) -> str:
@@ -267,8 +282,6 @@ def test_an_admissible_application_waits_for_the_closing_date_then_reaches_the_p
             {"budget_previsionnel": budget(20000, 20000, 50000.01), "montant_demande": 90000.01},
             "plafond de 50 000 € pour une année",
         ),
-        ({"pieces_jointes": ["statuts", "budget_detaille", "rib"]}, "Dossier incomplet"),
-        ({"pieces_jointes": []}, "Dossier incomplet"),
         (
             {"budget_previsionnel": budget(50000, 40000, 30000), "montant_demande": 100000},
             "n'est pas la somme des aides demandées",
@@ -276,7 +289,7 @@ def test_an_admissible_application_waits_for_the_closing_date_then_reaches_the_p
     ],
     ids=[
         "total-160000", "total-150000.01", "annee-60000", "annee-50000.01",
-        "sans-lettre-de-soutien", "aucune-piece", "montant-incoherent",
+        "montant-incoherent",
     ],
 )  # fmt: skip
 def test_inadmissible_applications_end_with_the_reason(appel, people, clock, changes, motif):
@@ -303,13 +316,14 @@ def test_inadmissible_applications_end_with_the_reason(appel, people, clock, cha
             "budget_previsionnel": budget(33333.33, 33333.33, 33333.34),
             "montant_demande": 100000,
         },
-        {"pieces_jointes": [*PIECES, "charte_gouvernance"], "reseau": "aucun", "nom_reseau": None},
+        {"charte": True, "reseau": "aucun", "nom_reseau": None},
     ],
     ids=["exemple", "plafonds-atteints", "centimes", "pieces-en-plus-sans-reseau"],
 )
 def test_admissible_applications(appel, changes):
     changes = {k: v for k, v in changes.items() if v is not None}
-    data = {**CANDIDATURE, **changes}
+    extra = ("charte_gouvernance",) if changes.pop("charte", False) else ()
+    data = {**CANDIDATURE, "pieces_jointes": pieces(appel, *PIECES, *extra), **changes}
     if changes.get("reseau") == "aucun":
         del data["nom_reseau"]
     reference = service.start(appel, PROCESS, data=data, **GUERET).reference
@@ -338,11 +352,28 @@ def test_the_application_form_checks_fields_in_french(appel):
         "services": "Choisissez au moins un service.",
     }
     data = {k: v for k, v in CANDIDATURE.items() if k != "nom_reseau"}
+    data["pieces_jointes"] = pieces(appel)
     with pytest.raises(InvalidInput) as caught:
         service.start(appel, PROCESS, data=data, **GUERET)
     assert caught.value.details["fields"] == {
         "nom_reseau": "Donnez le nom du réseau ou du consortium."
     }
+    assert count_instances(appel) == 0
+
+
+def test_missing_mandatory_files_are_asked_on_the_form_and_nothing_is_filed(appel):
+    """The mandatory files are checked on the form (the person adds them), not found missing
+    by the admissibility table after the application is filed."""
+    without_letter = pieces(appel, "statuts", "budget_detaille", "rib")
+    with pytest.raises(InvalidInput) as caught:
+        deposer(appel, pieces_jointes=without_letter)
+    assert caught.value.details["fields"] == {
+        "pieces_jointes.lettre_soutien_collectivite": "Joignez la lettre de soutien d'une collectivité."
+    }
+    data = {k: v for k, v in CANDIDATURE.items()}
+    with pytest.raises(InvalidInput) as caught:
+        service.start(appel, PROCESS, data=data, actor="depot", **GUERET)
+    assert caught.value.details["fields"] == {"pieces_jointes": "Joignez les pièces obligatoires."}
     assert count_instances(appel) == 0
 
 
@@ -612,7 +643,12 @@ def test_signature_needs_the_box_ticked(appel, people, clock):
             appel,
             people["mairie_gueret"],
             task["id"],
-            {**SIGNATURES["signer_collectivite"], "convention_signee_collectivite": False},
+            signed(
+                appel,
+                people["mairie_gueret"],
+                "signer_collectivite",
+                convention_signee_collectivite=False,
+            ),
         )
 
 

@@ -16,6 +16,7 @@ from engine import service
 from engine.errors import InvalidInput, NotFound, ScriptError
 from engine.service import campaigns
 from engine.store.models import ProcessInstance
+from tests.files import staged
 from tests.procedures.conftest import ARDENNE_METROPOLE, GUERET, inbox, only_task, person
 
 PROCESS = "pass_numerique"
@@ -118,7 +119,14 @@ def signer(services, people, reference, order=("signer_collectivite", "signer_an
     for bpmn_id in order:
         viewer = signatories[bpmn_id]
         task = only_task(services, viewer, reference, bpmn_id)
-        service.complete(services, viewer, task["id"], SIGNATURES[bpmn_id])
+        service.complete(services, viewer, task["id"], signed(services, viewer, bpmn_id))
+
+
+def signed(services, viewer, bpmn_id: str, **changes) -> dict:
+    """A signature's data with the signed convention, uploaded by the signatory."""
+    who = bpmn_id.removeprefix("signer_")
+    document = staged(services, viewer.login, "convention-signee.pdf")
+    return {**SIGNATURES[bpmn_id], f"document_signe_{who}": document, **changes}
 
 
 def fired(services, reference, bpmn_id) -> bool:
@@ -447,7 +455,12 @@ def test_signature_needs_the_box_ticked(appel, people, clock):
             appel,
             people["ardenne_metropole"],
             task["id"],
-            {**SIGNATURES["signer_collectivite"], "convention_signee_collectivite": False},
+            signed(
+                appel,
+                people["ardenne_metropole"],
+                "signer_collectivite",
+                convention_signee_collectivite=False,
+            ),
         )
 
 

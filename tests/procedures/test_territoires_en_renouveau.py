@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from engine import service
 from engine.errors import InvalidInput, NotFound, ScriptError
 from engine.store.models import ProcessInstance
+from tests.files import staged
 from tests.procedures.conftest import ARDENNE_METROPOLE, GUERET, inbox, only_task, person
 
 PROCESS = "territoires_en_renouveau"
@@ -169,9 +170,16 @@ def signature(bpmn_id: str) -> dict:
     return {key: {"signataire": nom, "qualite": qualite, "contrat_signe": True}}
 
 
+def signed(services, viewer, bpmn_id: str) -> dict:
+    """A signature's data with the signed contract, uploaded by the signatory."""
+    [(key, values)] = signature(bpmn_id).items()
+    document = staged(services, viewer.login, "contrat-signe.pdf")
+    return {key: {**values, "document_signe": document}}
+
+
 def signer(services, viewer, reference, bpmn_id):
     task = only_task(services, viewer, reference, bpmn_id)
-    service.complete(services, viewer, task["id"], signature(bpmn_id))
+    service.complete(services, viewer, task["id"], signed(services, viewer, bpmn_id))
 
 
 def jusqu_aux_signatures(services, people, **plan):

@@ -30,7 +30,7 @@ from engine.config import Settings
 from engine.scheduler.firing import LEASE
 from engine.store.db import make_engine
 from engine.store.models import AuditEvent, ProcessInstance, Timer
-from tests.conftest import FIXTURES, START, _truncate
+from tests.conftest import FIXTURES, START, _truncate, name_people
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -119,6 +119,7 @@ def create_dossiers(database: str, children: Children) -> float:
     began = time.monotonic()
     services = service.Services.create(Settings(database_url=database), clock=ManualClock(START))
     service.deploy_path(services, FIXTURES / "relance.bpmn")
+    name_people(services)
     services.close()
     share = TIMERS // CREATORS
     for index in range(CREATORS):

@@ -38,12 +38,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import delete, insert, select, update
 
 from engine import service
-from engine.clock import ManualClock
+from engine.clock import ManualClock, as_utc
 from engine.config import Settings
 from engine.notifications.outbox import FAILED as MAIL_FAILED
-from engine.service import drafts, notifications, users
+from engine.service import campaigns, drafts, notifications, users
 from engine.service.demo import ensure_demo
 from engine.store.models import (
+    Campaign,
     Draft,
     HumanTask,
     Notification,
@@ -54,6 +55,7 @@ from engine.store.models import (
     UserGrant,
 )
 from tests.conftest import START
+from tests.files import staged
 from tests.procedures.conftest import ARDENNE_METROPOLE, GUERET, PROCESSES
 from tests.procedures.test_demande_ingenierie import (
     ACCEPTE,
@@ -72,6 +74,7 @@ from tests.procedures.test_demande_ingenierie import (
     SIGNATURE_AT,
     SIGNATURE_COLLECTIVITE,
     TRANSMISSION,
+    with_document,
 )
 from tests.web.conftest import csrf_token, sign_in
 from tests.web.test_dossiers import results, section
@@ -193,6 +196,14 @@ EXTRA_ACCOUNTS = (
     ("ancien.agent", "Compte désactivé", "comite", None, False),
 )
 PASSWORD = "mot-de-passe-de-test"
+#: A call open for the whole test, that the campaign routes would change (put back after each
+#: cell), and the code a refused creation would take.
+MATRIX_CALL = {
+    "code": "MATRICE-APPEL", "process_id": "fabriques_territoire", "name": "Appel de la matrice",
+    "opens_at": "2020-01-01T00:00:00+00:00", "closes_at": "2099-01-01T00:00:00+00:00",
+    "envelope": 1_000_000, "max_laureates": 10,
+}  # fmt: skip
+INTRUDING_CALL = "APPEL-INTRUS"
 
 
 @dataclass
@@ -207,6 +218,9 @@ class World:
     #: A timer in incident and an e-mail that could not be sent (national watchers retry them).
     timer: str
     email: int
+    #: A file of each dossier (its délibération, attached at filing), and « recu »: a file
+    #: mairie.gueret sent but did not attach to anything yet.
+    files: dict[str, int] = field(default_factory=dict)
     clients: dict[str | None, FlaskClient] = field(default_factory=dict)
     tokens: dict[str | None, str] = field(default_factory=dict)
 
@@ -260,6 +274,18 @@ class World:
             for login, _, _, _, active in EXTRA_ACCOUNTS:
                 connection.execute(update(User).where(User.login == login).values(active=active))
             connection.execute(delete(UserGrant).where(UserGrant.login == "intrus"))
+            connection.execute(delete(Campaign).where(Campaign.code == INTRUDING_CALL))
+            connection.execute(
+                update(Campaign)
+                .where(Campaign.code == MATRIX_CALL["code"])
+                .values(
+                    opens_at=as_utc(MATRIX_CALL["opens_at"]),
+                    closes_at=as_utc(MATRIX_CALL["closes_at"]),
+                    envelope_cents=MATRIX_CALL["envelope"] * 100,
+                    max_laureates=MATRIX_CALL["max_laureates"],
+                    instruction_deadline=None, committee_at=None,
+                )
+            )  # fmt: skip
             connection.execute(delete(User).where(User.login == "intrus"))
             kept = set(connection.execute(select(Draft.id)).scalars())
         for login, title in DRAFTS.items():
@@ -281,6 +307,7 @@ def _build(platform: service.Services, clock: ManualClock) -> dict[str, Any]:
         )  # fmt: skip
         if not active:
             users.set_active(platform, login, False)
+    campaigns.create(platform, **MATRIX_CALL)
     operator = service.Viewer.command_line("matrice")
 
     def file(key: str) -> str:
@@ -288,9 +315,11 @@ def _build(platform: service.Services, clock: ManualClock) -> dict[str, Any]:
         data = {**(DEPOT if dossier.where is GUERET else DEPOT_ARDENNES),
                 "intitule_projet": dossier.title}  # fmt: skip
         actor = "mairie.gueret" if dossier.where is GUERET else "ardenne.metropole"
+        document = staged(platform, actor, f"deliberation-{key}.pdf")
+        files[key] = document["id"]
         return service.start(
-            platform, PROCESS, data=data, actor=actor, organisation=dossier.organisation,
-            **dossier.where,
+            platform, PROCESS, data={**data, "deliberation": document}, actor=actor,
+            organisation=dossier.organisation, **dossier.where,
         ).reference  # fmt: skip
 
     def task(reference: str, bpmn_id: str) -> str:
@@ -304,7 +333,9 @@ def _build(platform: service.Services, clock: ManualClock) -> dict[str, Any]:
     def complete(reference: str, bpmn_id: str, data: dict[str, Any]) -> None:
         service.complete(platform, operator, task(reference, bpmn_id), data)
 
+    files: dict[str, int] = {}
     refs = {key: file(key) for key in DOSSIERS}
+    files["recu"] = staged(platform, "mairie.gueret", "pas-encore-joint.pdf")["id"]
     complete(refs["complements"], "qualifier_besoin", COMPLEMENTS)
     complete(refs["instruction"], "qualifier_besoin", TRANSMISSION)
     mission = refs["mission"]
@@ -317,8 +348,10 @@ def _build(platform: service.Services, clock: ManualClock) -> dict[str, Any]:
     clock.set(CONVENTION_AT)
     complete(mission, "preparer_convention", CONVENTION)
     clock.set(SIGNATURE_AT)
-    complete(mission, "signer_collectivite", SIGNATURE_COLLECTIVITE)
-    complete(mission, "signer_anct", SIGNATURE_ANCT)
+    complete(
+        mission, "signer_collectivite", with_document(platform, operator, SIGNATURE_COLLECTIVITE)
+    )
+    complete(mission, "signer_anct", with_document(platform, operator, SIGNATURE_ANCT))
     tasks = {key: task(refs[t.dossier], t.bpmn_id) for key, t in TASKS.items()}
     notices = {}
     for login, key in (("prefet.creuse", "creuse"), ("prefet.ardennes", "ardennes")):
@@ -353,6 +386,7 @@ def _build(platform: service.Services, clock: ManualClock) -> dict[str, Any]:
         ).scalar_one()  # fmt: skip
     return {
         "refs": refs, "tasks": tasks, "notices": notices, "timer": timer, "email": email,
+        "files": files,
         "drafts": {login: _draft(platform, login, title) for login, title in DRAFTS.items()},
     }  # fmt: skip
 
@@ -366,8 +400,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         patch.setattr(users, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
         clock = ManualClock(START)
         database = tmp_path_factory.mktemp("matrice") / "anct.sqlite3"
-        platform = service.Services.create(Settings(database_url=f"sqlite:///{database}"),
-                                           clock=clock)  # fmt: skip
+        settings = Settings(
+            database_url=f"sqlite:///{database}", attachments_path=tmp_path_factory.mktemp("pieces")
+        )
+        platform = service.Services.create(settings, clock=clock)
         try:
             service.deploy_path(platform, PROCESSES)
             ensure_demo(platform)
@@ -428,8 +464,10 @@ def task_access(login: str, key: str) -> str:
     task = TASKS[key]
     if login == task.actor:
         return "act"
-    if task.role == "expert":  # an expert's mission does not exist for anyone else
-        return "hidden"
+    if task.role == "expert":
+        # The national team hands experts their missions (sees them, assigns them, does not
+        # do them); for anyone else an expert's mission does not exist.
+        return "supervise" if login == "anct.national" else "hidden"
     return "see" if login in DOSSIERS[task.dossier].viewers else "hidden"
 
 
@@ -440,6 +478,10 @@ def on_task(allowed: Expect, *, assigning: bool = False) -> Callable[[str, str |
             return HIDDEN
         if access == "see":
             return FORBIDDEN
+        if access == "supervise":  # the page shows; only handing it out is theirs
+            if assigning or allowed is OK:
+                return allowed
+            return FORBIDDEN if allowed is INVALID else REFUSED_ON_PAGE
         if assigning and not TASKS[key or ""].assignable:
             return REFUSED_ON_PAGE
         return allowed
@@ -462,6 +504,14 @@ def on_draft(allowed: Expect, *, without: Expect = OK) -> Callable[[str, str | N
         return allowed if owner == login else HIDDEN
 
     return expect
+
+
+def on_file(login: str, key: str | None) -> Expect:
+    """A dossier's file: for whoever may see the dossier; a file not attached yet: for whoever
+    sent it only (mairie.gueret)."""
+    if key == "recu":
+        return OK if login == "mairie.gueret" else HIDDEN
+    return on_dossier(login, key)
 
 
 def own_notice(login: str, owner: str | None) -> Expect:
@@ -568,6 +618,22 @@ def account_state(login: str) -> Callable[[World, Any], Any]:
     return state
 
 
+def campaign_state(code: str) -> Callable[[World, Any], Any]:
+    def state(world: World, obj: Any) -> Any:
+        with world.services.read() as connection:
+            row = connection.execute(select(Campaign.__table__).where(Campaign.code == code))
+            found = row.first()
+        return None if found is None else tuple(found)
+
+    return state
+
+
+#: A complete change of the matrix's call (a change, if let through) and a harmless invalid one.
+CALL_CHANGE = {"opens_at": "2026-01-01T09:00", "closes_at": "2026-01-02T09:00", "envelope": "1",
+               "max_laureates": "1", "instruction_deadline": "", "committee_at": ""}  # fmt: skip
+CALL_PATH = f"/appels/{MATRIX_CALL['code']}"
+
+
 def incident_state(world: World, obj: Any) -> Any:
     with world.services.read() as connection:
         return (
@@ -579,6 +645,8 @@ def incident_state(world: World, obj: Any) -> Any:
 
 
 ADMIN = frozenset({"admin"})
+#: The national team without a programme limit manages the calls for applications.
+NATIONAL_TEAM = frozenset({"anct.national"})
 DOSSIER_KEYS = tuple(DOSSIERS)
 TASK_KEYS = tuple(TASKS)
 DRAFT_OWNERS = tuple(DRAFTS)
@@ -591,6 +659,7 @@ ROUTES: tuple[Route, ...] = (
     Route("static", "GET", fixed("/static/dossier.css"), everyone(OK), anonymous=OK),
     Route("assets.vendor", "GET", fixed("/vendor/@gouvfr/dsfr/dist/dsfr.min.css"),
           everyone(OK), anonymous=OK),
+    Route("assets.favicon", "GET", fixed("/favicon.ico"), everyone(OK), anonymous=OK),
     # Sign-in and out.
     Route("auth.sign_in", "GET", fixed("/connexion"), everyone(MOVED), anonymous=OK),
     Route("auth.sign_in", "POST", fixed("/connexion"), everyone(MOVED),
@@ -622,6 +691,8 @@ ROUTES: tuple[Route, ...] = (
           on_dossier, DOSSIER_KEYS),
     Route("dossiers.diagram_states", "GET",
           lambda w, key: f"/dossiers/{w.refs[key]}/etats.json", on_dossier, DOSSIER_KEYS),
+    Route("attachments.download", "GET", lambda w, key: f"/pieces/{w.files[key]}", on_file,
+          (*DOSSIER_KEYS, "recu")),
     # The authorities' portal.
     Route("portal.index", "GET", fixed("/portail/"), gate(AUTHORITIES)),
     Route("portal.new", "GET", draft_query, on_draft(OK), (None, *DRAFT_OWNERS)),
@@ -666,6 +737,21 @@ ROUTES: tuple[Route, ...] = (
           gate(ADMIN, MOVED), state=account_state("agent.jetable")),
     Route("admin.reactivate", "POST", fixed("/admin/utilisateurs/ancien.agent/reactiver"),
           gate(ADMIN, MOVED), state=account_state("ancien.agent")),
+    # Calls for applications (national team).
+    Route("campaigns.index", "GET", fixed("/appels/"), gate(NATIONAL_TEAM)),
+    Route("campaigns.new", "GET", fixed("/appels/nouveau"), gate(NATIONAL_TEAM)),
+    Route("campaigns.create", "POST", fixed("/appels/nouveau"), gate(NATIONAL_TEAM, INVALID),
+          data=lambda w, o: {**CALL_CHANGE, "code": INTRUDING_CALL, "name": "Appel détourné",
+                             "process_id": "fabriques_territoire"},
+          safe=no_data, state=campaign_state(INTRUDING_CALL)),
+    Route("campaigns.show", "GET", fixed(CALL_PATH), gate(NATIONAL_TEAM)),
+    Route("campaigns.update", "POST", fixed(CALL_PATH), gate(NATIONAL_TEAM, INVALID),
+          data=lambda w, o: CALL_CHANGE, safe=lambda w, o: {**CALL_CHANGE, "envelope": "x"},
+          state=campaign_state(MATRIX_CALL["code"])),
+    Route("campaigns.open_now", "POST", fixed(f"{CALL_PATH}/ouvrir"), gate(NATIONAL_TEAM, MOVED),
+          state=campaign_state(MATRIX_CALL["code"])),
+    Route("campaigns.close_now", "POST", fixed(f"{CALL_PATH}/clore"), gate(NATIONAL_TEAM, MOVED),
+          state=campaign_state(MATRIX_CALL["code"])),
 )  # fmt: skip
 
 
@@ -723,8 +809,8 @@ def test_the_matrix_covers_each_role_inside_and_outside_its_scope() -> None:
         tasks = {expected(route, login, key) for route in ROUTES if route.endpoint == "tasks.show"
                  for key in route.objects}  # fmt: skip
         assert HIDDEN in tasks, login
-    public = {"home", "health", "static", "assets.vendor", "auth.sign_in", "auth.proconnect",
-              "auth.proconnect_callback", "auth.sign_out"}  # fmt: skip
+    public = {"home", "health", "static", "assets.vendor", "assets.favicon", "auth.sign_in",
+              "auth.proconnect", "auth.proconnect_callback", "auth.sign_out"}  # fmt: skip
     for route in ROUTES:
         if route.endpoint not in public:
             assert any(

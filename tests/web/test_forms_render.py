@@ -8,6 +8,7 @@ validation show next to their field, in French, tied to it by aria-describedby.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from functools import cache
@@ -22,6 +23,7 @@ from werkzeug.datastructures import MultiDict
 from engine.config import PROJECT_ROOT, Settings
 from engine.errors import InvalidInput
 from engine.forms import make_validator, validate_submission
+from engine.forms.files import file_fields, is_file_field, value_at, with_value
 from engine.territory import territories_at
 from tests.procedures import test_demande_ingenierie as ingenierie
 from tests.procedures import test_fabriques_territoire as fabriques
@@ -196,8 +198,23 @@ def _text_sample(spec: dict[str, Any], seed: int) -> str:
     return text[: spec.get("maxLength", len(text))]
 
 
+def without_files(form: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """The data as parse_submission reads it back: files come with the upload, read by
+    web/views/attachments.receive (tests/web/test_attachments.py), not from the text inputs."""
+    kept = copy.deepcopy(data)
+    for found in file_fields(form):
+        with_value(kept, found.path, None)
+        parent = found.path.rpartition(".")[0]
+        if parent and value_at(kept, parent) == {}:
+            with_value(kept, parent, None)
+    return kept
+
+
 def sample(spec: dict[str, Any], seed: int = 1) -> Any:
     """A valid value for a schema, every optional field filled (so every control is tried)."""
+    if is_file_field(spec):  # a file already received: shown, carried by a hidden input
+        return {"id": seed, "nom": "piece.pdf", "taille": 1234, "type": "application/pdf",
+                "empreinte": "0" * 64}  # fmt: skip
     kind = spec.get("type")
     if "const" in spec:
         return spec["const"]
@@ -238,7 +255,8 @@ def test_every_form_renders_with_labels_and_reads_back(ref: str) -> None:
     html = render(build_fields(form, data, None))
     page = read_form(html)
 
-    named = [c for c in page.controls if c.get("name")]
+    # Hidden inputs (a file already received) need no label.
+    named = [c for c in page.controls if c.get("name") and c.get("type") != "hidden"]
     assert named, "au moins un champ"
     for control in named:
         assert control.get("id"), f"{control['name']} sans id"
@@ -250,7 +268,7 @@ def test_every_form_renders_with_labels_and_reads_back(ref: str) -> None:
             assert described in page.ids, f"{element_id} décrit par {described} absent"
     assert "resume-erreurs" not in html
 
-    assert parse_submission(form, page.submission()) == data
+    assert parse_submission(form, page.submission()) == without_files(form, data)
 
     # Nothing filled in: nothing read back (no empty strings, no empty objects or rows), but
     # the lists of rows the form requires, as empty lists.
@@ -367,8 +385,10 @@ def test_numbers_booleans_and_conditional_fields() -> None:
     montant = next(f for f in build_fields(candidature, {}, None) if f.name == "montant_demande")
     assert montant.inputmode == "decimal"
     signature = build_fields(schema("demande_ingenierie/signer_anct.json"), {}, None)[0]
-    box = signature.children[2]
+    document, box = signature.children[2:4]
     assert (box.name, box.widget) == ("signature_anct.convention_signee", "checkbox")
+    assert (document.name, document.widget) == ("signature_anct.document_signe", "fichier")
+    assert document.file is not None and document.file.signature and document.file.accept == ".pdf"
     decider = {f.name: f for f in build_fields(schema("demande_ingenierie/decider.json"), {}, None)}
     # Required when the committee refuses: the label does not call it optional.
     assert decider["motif_comite"].conditional and not decider["motif_comite"].optional
@@ -486,7 +506,8 @@ def test_parse_submission_types_and_distrusts() -> None:
     with pytest.raises(InvalidInput) as refused:
         validate_submission(validator("demande_ingenierie/signer_anct.json"), data)
     assert field_errors(refused.value) == {
-        "signature_anct.convention_signee": "Cochez la case pour signer la convention."
+        "signature_anct.convention_signee": "Cochez la case pour signer la convention.",
+        "signature_anct.document_signe": "Joignez la convention signée.",
     }
 
 

@@ -10,6 +10,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from engine.forms.files import is_file_field
+from engine.service.attachments import size_text, type_label
+
 
 @dataclass
 class Entry:
@@ -19,6 +22,8 @@ class Entry:
     text: str | None = None
     children: list[Entry] = field(default_factory=list)
     long: bool = False
+    #: A file of the dossier: its id, for the download link.
+    attachment: int | None = None
 
 
 def _number(value: float | int | Decimal, euros: bool = False) -> str:
@@ -55,6 +60,10 @@ def _scalar(value: Any, schema: dict[str, Any]) -> str:
 
 
 def _entry(label: str, value: Any, schema: dict[str, Any]) -> Entry:
+    if is_file_field(schema) and isinstance(value, dict) and isinstance(value.get("id"), int):
+        size = size_text(value["taille"]) if isinstance(value.get("taille"), int) else ""
+        text = f"{value.get('nom', 'fichier')} ({type_label(str(value.get('type', '')))}, {size})"
+        return Entry(label, text, attachment=value["id"])
     if isinstance(value, dict):
         properties = schema.get("properties") or {}
         order = [*(schema.get("x-ordre") or []), *properties, *value]

@@ -14,7 +14,7 @@ from flask_login import login_required
 from engine import service
 from engine.errors import InvalidInput
 from engine.roles import RESPONSABLE_PROCESSUS
-from engine.service import instances
+from engine.service import attachments, instances
 from engine.service import search as dossier_search
 
 from ..access import STAFF, roles_required, services, viewer
@@ -38,6 +38,8 @@ EVENT_LABELS = {
     "tache_liberee": "Tâche remise à disposition",
     "tache_assignee": "Tâche confiée",
     "incident": "Incident",
+    "piece_jointe": "Pièce jointe reçue",
+    "signature": "Signature",
 }
 TIMER_KINDS = {"duree": "Délai", "date": "Date fixée", "cycle": "Périodique"}
 
@@ -160,9 +162,12 @@ def show(reference: str) -> ResponseReturnValue:
     details = service.get_instance(services(), reference, viewer())
     fields = instances.form_fields(services(), details.version_id) if details.version_id else {}
     declared, others = readable_data(details.data, fields)
+    files = attachments.for_dossier(services(), viewer(), details.reference)
     return render_template(
         "dossiers/show.html",
         dossier=details,
+        files=[f for f in files if not f.signature],
+        signatures=[f for f in files if f.signature],
         declared=declared,
         others=others,
         event_label=event_label,

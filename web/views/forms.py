@@ -25,6 +25,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from engine.errors import InvalidInput
+from engine.forms.files import FILE_WIDGET, FileField, is_file_field
+from engine.forms.files import describe as describe_file
+from engine.service.attachments import size_text
 
 #: The key the validation uses for an error that concerns the whole form.
 FORM_ERROR = "formulaire"
@@ -80,6 +83,8 @@ class Field:
     integer: bool = False
     #: Required only in some cases (an `if`/`then` of the form; its help says when).
     conditional: bool = False
+    #: A file field (widget `fichier`): what it accepts; `value` is the file already received.
+    file: FileField | None = None
 
     @property
     def id(self) -> str:
@@ -214,6 +219,11 @@ def _field(
         "name": name, "label": label, "help": schema.get("description"), "required": required,
         "full_label": full_label,
     }  # fmt: skip
+    if is_file_field(schema):
+        received = dict(value) if isinstance(value, Mapping) else None
+        if received and isinstance(received.get("taille"), int):
+            received["taille_texte"] = size_text(received["taille"])
+        return Field(widget=FILE_WIDGET, value=received, file=describe_file(name, schema), **common)
     if kind == "object":
         children = _children(schema, value, name + ".", full_label, extra)
         return Field(widget="group", children=children, **common)

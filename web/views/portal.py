@@ -16,6 +16,7 @@ from engine.service import drafts
 from engine.service import search as dossier_search
 
 from ..access import roles_required, services, viewer
+from .attachments import receive
 from .forms import (
     ACTION,
     EXTRA_ROWS,
@@ -144,11 +145,14 @@ def submit(process_id: str) -> ResponseReturnValue:
     territory = posted.get(TERRITORY, "").strip() or None
     form = drafts.start_form(services(), viewer(), process_id, campaign)
     data = parse_submission(_visible_schema(form), posted)
+    data, file_errors = receive(_visible_schema(form), data)
     draft = drafts.get(services(), viewer(), draft_id) if draft_id is not None else None
-    if posted.get(ACTION) == MORE_ROWS:
+    if posted.get(ACTION) == MORE_ROWS or file_errors:
         return _render_form(
-            form, data, draft=draft, territory=territory, extra_rows=more_rows(posted)
-        )
+            form, data, errors=file_errors, draft=draft, territory=territory,
+            extra_rows=more_rows(posted) if posted.get(ACTION) == MORE_ROWS else EXTRA_ROWS,
+            status=422 if file_errors else 200,
+        )  # fmt: skip
     if posted.get(ACTION) == SAVE:
         saved = drafts.save(
             services(), viewer(), process_id, data,

@@ -18,6 +18,7 @@ from engine.errors import Conflict, EngineError, InvalidInput
 from engine.service import instances
 
 from ..access import STAFF, home_endpoint, services, viewer
+from .attachments import receive
 from .dossier_data import Entry, readable_data
 from .forms import (
     ACTION,
@@ -88,8 +89,11 @@ def complete(task_id: str) -> ResponseReturnValue:
         flash(DONE, "warning")
         return _back(task_id)
     data = parse_submission(page.schema, request.form) if page.schema else {}
+    data, file_errors = receive(page.schema, data)
     if request.form.get(ACTION) == MORE_ROWS:
-        return _render(page, data, extra_rows=more_rows(request.form))
+        return _render(page, data, errors=file_errors, extra_rows=more_rows(request.form))
+    if file_errors:
+        return _render(page, data, errors=file_errors, status=422)
     try:
         reference = service.complete(services(), viewer(), task_id, data)
     except InvalidInput as error:
@@ -138,11 +142,20 @@ def claim(task_id: str) -> ResponseReturnValue:
 @blueprint.post("/<task_id>/liberer")
 @login_required
 def release(task_id: str) -> ResponseReturnValue:
-    return _act(
-        task_id,
-        lambda: service.release(services(), viewer(), task_id),
-        "La tâche est remise à disposition de vos collègues.",
-    )
+    service.task_form(services(), viewer(), task_id)
+    try:
+        target = service.release(services(), viewer(), task_id)
+    except EngineError as error:
+        if error.http_status == 404:
+            raise
+        flash(error.message, "error")
+        return _back(task_id)
+    if target is None:
+        flash("La tâche est remise à disposition de vos collègues.", "success")
+        return _back(task_id)
+    # Back with the person the procedure named: the page may no longer be the releaser's.
+    flash("La tâche est rendue à la personne que la procédure a désignée.", "success")
+    return redirect(url_for(home_endpoint()))
 
 
 @blueprint.post("/<task_id>/confier")
