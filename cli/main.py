@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError
 from engine import service
 from engine.config import Settings
 from engine.errors import Conflict, EngineError, InvalidDefinition, NotFound
-from engine.service import campaigns
+from engine.service import campaigns, catalogue
 from engine.territory import ReferenceDataMissing
 
 from .output import print_json, table, when
@@ -88,8 +88,45 @@ def main() -> None:
 def deploy(path: Path, actor: str) -> None:
     """Déployer un fichier .bpmn/.dmn ou un dossier (par défaut processes/)."""
     for result in service.deploy_path(services(), path, actor):
-        state = "nouvelle version" if result.new else "inchangé"
-        click.echo(f"{result.process_id}  version {result.version}  {state}")
+        click.echo(f"{result.process_id}  {result.summary}")
+
+
+@main.group()
+def processes() -> None:
+    """Catalogue des procédures : version en service, retrait."""
+
+
+@processes.command("list")
+@friendly_errors
+def processes_list() -> None:
+    """Lister les procédures, leur version en service et leur état."""
+    for entry in catalogue.entries(services(), service.Viewer.command_line()):
+        state = f"retirée le {entry.retired_at:%d/%m/%Y}" if entry.retired else "en service"
+        latest = f" (dernière : {entry.latest})" if entry.latest != entry.current else ""
+        click.echo(
+            f"{entry.process_id}  version {entry.current}{latest}  {state}  "
+            f"{entry.running} dossier(s) en cours"
+        )
+
+
+@processes.command("retire")
+@click.argument("process_id")
+@click.option("--actor", default="operateur", show_default=True)
+@friendly_errors
+def processes_retire(process_id: str, actor: str) -> None:
+    """Retirer une procédure : plus de nouveaux dossiers, ceux en cours continuent."""
+    name = catalogue.retire(services(), service.Viewer.command_line(actor), process_id)
+    click.echo(f"Procédure « {name} » retirée : les dossiers en cours continuent.")
+
+
+@processes.command("reinstate")
+@click.argument("process_id")
+@click.option("--actor", default="operateur", show_default=True)
+@friendly_errors
+def processes_reinstate(process_id: str, actor: str) -> None:
+    """Remettre en service une procédure retirée."""
+    name = catalogue.reinstate(services(), service.Viewer.command_line(actor), process_id)
+    click.echo(f"Procédure « {name} » remise en service.")
 
 
 @main.command()
@@ -506,8 +543,11 @@ def serve(host: str, port: int, deploy_processes: bool, demo: bool) -> None:
         context.base_url = served_address(host, port)
     settings = Settings.from_env()
     if deploy_processes and any(settings.processes_path.rglob("*.bpmn")):
-        for result in service.deploy_path(context, settings.processes_path, "demarrage"):
-            click.echo(f"{result.process_id} version {result.version}")
+        # restore=False: a restart never takes a procedure back to the folder's older content.
+        for result in service.deploy_path(
+            context, settings.processes_path, "demarrage", restore=False
+        ):
+            click.echo(f"{result.process_id}  {result.summary}")
     if demo:
         _create_demo(context)
     from engine.scheduler.worker import start_in_background

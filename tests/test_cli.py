@@ -38,7 +38,7 @@ def test_from_clean_database_to_completed_instance(anct):
     assert deployed.stdout.strip() == "approbation  version 1  nouvelle version"
     assert (
         anct("deploy", str(FIXTURES / "approbation.bpmn")).stdout.strip()
-        == "approbation  version 1  inchangé"
+        == "approbation  version 1  inchangée"
     )
 
     started = anct(
@@ -314,3 +314,48 @@ def test_users_notifications_and_mail_from_the_command_line(anct, monkeypatch, t
     assert json.loads(anct("incidents", "--json").stdout) == {
         "minuteries": [], "dossiers": [], "courriels": [],
     }  # fmt: skip
+
+
+def test_deploying_an_earlier_content_brings_that_version_back(anct, tmp_path):
+    path = tmp_path / "approbation.bpmn"
+    original = (FIXTURES / "approbation.bpmn").read_text(encoding="utf-8")
+    path.write_text(original, encoding="utf-8")
+    anct("deploy", str(path))
+    path.write_text(original.replace("montant &gt; 10000", "montant &gt; 20000"), "utf-8")
+    assert anct("deploy", str(path)).stdout.strip() == "approbation  version 2  nouvelle version"
+
+    path.write_text(original, encoding="utf-8")
+    assert anct("deploy", str(path)).stdout.strip() == (
+        "approbation  version 1  rétablie : les nouveaux dossiers y démarrent"
+    )
+    anct("start", "approbation", "--territory", "23", "--siren", "212300016")
+    [started] = json.loads(anct("tasks", "--json").stdout)
+    assert json.loads(anct("show", started["instance"], "--json").stdout)["version"] == 1
+    assert anct("deploy", str(path)).stdout.strip() == "approbation  version 1  inchangée"
+    assert anct("processes", "list").stdout.strip() == (
+        "approbation  version 1 (dernière : 2)  en service  1 dossier(s) en cours"
+    )
+
+
+def test_a_retired_process_takes_no_new_dossier_and_its_running_ones_go_on(anct):
+    anct("deploy", str(FIXTURES / "approbation.bpmn"))
+    running = anct("start", "approbation", "--territory", "23", "--siren", "212300016")
+    reference = running.stdout.strip().splitlines()[-1]
+
+    retired = anct("processes", "retire", "approbation")
+    assert retired.stdout.strip() == (
+        "Procédure « Demande d'approbation » retirée : les dossiers en cours continuent."
+    )
+    refused = anct("start", "approbation", "--territory", "23", "--siren", "212300016", code=4)
+    assert "est retirée : elle n'accepte plus de nouveaux dossiers" in refused.output
+    [task] = json.loads(anct("tasks", "--json").stdout)
+    anct("complete", task["id"], "--data", '{"montant": 500}')
+    assert json.loads(anct("show", reference, "--json").stdout)["status"] == "terminee"
+    assert "retirée le" in anct("processes", "list").stdout
+    assert (
+        "version 1  inchangée  (procédure retirée)"
+        in anct("deploy", str(FIXTURES / "approbation.bpmn")).stdout
+    )
+
+    anct("processes", "reinstate", "approbation")
+    anct("start", "approbation", "--territory", "23", "--siren", "212300016")

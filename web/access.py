@@ -86,6 +86,8 @@ def navigation() -> list[tuple[str, str]]:
     items.append(("notices.index", "Notifications"))
     if national_watcher():
         items.append(("notices.incidents", "Incidents"))
+    if current_user.has(RESPONSABLE_PROCESSUS, ADMIN):
+        items.append(("processes.index", "Procédures"))
     if current_user.has(ADMIN):
         items.append(("admin.users", "Utilisateurs"))
     return items

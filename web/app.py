@@ -17,7 +17,17 @@ from engine import service
 from engine.config import PROJECT_ROOT
 
 from . import access, assets, auth, errors
-from .views import admin, attachments, campaigns, dossiers, inbox, notices, portal, tasks
+from .views import (
+    admin,
+    attachments,
+    campaigns,
+    dossiers,
+    inbox,
+    notices,
+    portal,
+    processes,
+    tasks,
+)
 from .views.formatting import register_filters
 
 csrf = CSRFProtect()
@@ -81,7 +91,7 @@ def create_app(services: service.Services, **overrides: Any) -> Flask:
     errors.init_app(app)
     register_filters(app)
     for module in (assets, inbox, tasks, dossiers, portal, notices, admin, attachments,
-                   campaigns):  # fmt: skip
+                   campaigns, processes):  # fmt: skip
         app.register_blueprint(module.blueprint)
 
     @app.context_processor
@@ -108,7 +118,7 @@ def create_app(services: service.Services, **overrides: Any) -> Flask:
     def home() -> ResponseReturnValue:
         if current_user.is_authenticated:
             return redirect(url_for(access.home_endpoint()))
-        return render_template("home.html", processes=service.latest_versions(services))
+        return render_template("home.html", processes=service.current_versions(services))
 
     @app.get("/sante")
     def health():  # type: ignore[no-untyped-def]

@@ -5,7 +5,7 @@ Plain functions over a `Services` context; every function checks who asks (`View
 """
 
 from .context import Services
-from .deployments import DeployedVersion, deploy, deploy_path, latest_version, latest_versions
+from .deployments import DeployedVersion, current_version, current_versions, deploy, deploy_path
 from .instances import InstanceDetails, StartedInstance, advance, get_instance, start
 from .tasks import (
     InboxFacets,
@@ -24,8 +24,29 @@ from .tasks import (
 from .viewer import Grant, Viewer
 
 __all__ = [
-    "DeployedVersion", "Grant", "InboxFacets", "InstanceDetails", "Services", "StartedInstance",
-    "TaskCounts", "TaskFilter", "TaskPage", "Viewer", "advance", "assign", "claim", "complete",
-    "count_tasks", "deploy", "deploy_path", "get_instance", "inbox_facets", "latest_version",
-    "latest_versions", "list_tasks", "release", "start", "task_form",
+    "DeployedVersion",
+    "Grant",
+    "InboxFacets",
+    "InstanceDetails",
+    "Services",
+    "StartedInstance",
+    "TaskCounts",
+    "TaskFilter",
+    "TaskPage",
+    "Viewer",
+    "advance",
+    "assign",
+    "claim",
+    "complete",
+    "count_tasks",
+    "current_version",
+    "current_versions",
+    "deploy",
+    "deploy_path",
+    "get_instance",
+    "inbox_facets",
+    "list_tasks",
+    "release",
+    "start",
+    "task_form",
 ]  # fmt: skip

@@ -238,10 +238,10 @@ def require_national_team(viewer: Viewer) -> None:
 
 def call_procedures(services: Services) -> dict[str, str]:
     """process id → name of the deployed procedures whose start form answers a call."""
-    from .deployments import latest_versions  # deployments → context → operators → here
+    from .deployments import current_versions  # deployments → context → operators → here
 
     found = {}
-    versions = latest_versions(services)
+    versions = current_versions(services)
     with services.read() as connection:
         for version in versions:
             if not version.start_form:

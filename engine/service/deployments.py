@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from ..definitions import ProcessBundle, prepare, read_sources
 from ..definitions.bundle import forms_in
-from ..errors import NotFound
-from ..store.models import ProcessVersion
+from ..errors import Conflict, NotFound
+from ..store.models import Process, ProcessVersion
 from .context import Services
+
+#: What a deployment did to a process: a new version, nothing (its current content), an
+#: earlier version made current again, or an earlier content left aside (`restore=False`).
+NEW, UNCHANGED, RESTORED, KEPT_ASIDE = "nouvelle", "inchangee", "retablie", "ecartee"
 
 
 @dataclass(frozen=True)
@@ -22,42 +28,89 @@ class DeployedVersion:
     version: int
     content_hash: str
     new: bool
+    status: str = NEW
+    #: The version new dossiers start on after this deployment.
+    current: int = 0
+    retired: bool = False
+
+    @property
+    def summary(self) -> str:
+        """« version 1 rétablie (remplace la version 2) », in French, for the command line."""
+        text = {
+            NEW: f"version {self.version}  nouvelle version",
+            UNCHANGED: f"version {self.version}  inchangée",
+            RESTORED: f"version {self.version}  rétablie : les nouveaux dossiers y démarrent",
+            KEPT_ASIDE: (
+                f"version {self.version}  contenu déjà déployé, la version {self.current} "
+                "reste en service"
+            ),
+        }[self.status]
+        return text + ("  (procédure retirée)" if self.retired else "")
 
 
-def deploy_path(services: Services, path: Path, actor: str | None = None) -> list[DeployedVersion]:
-    return deploy(services, read_sources(path), actor)
+def deploy_path(
+    services: Services, path: Path, actor: str | None = None, *, restore: bool = True
+) -> list[DeployedVersion]:
+    return deploy(services, read_sources(path), actor, restore=restore)
 
 
 def deploy(
-    services: Services, sources: Mapping[str, bytes], actor: str | None = None
-) -> list[DeployedVersion]:
+    services: Services, sources: Mapping[str, bytes], actor: str | None = None, *,
+    restore: bool = True,
+) -> list[DeployedVersion]:  # fmt: skip
     """Validate every file first, then record a version per changed process, all in one
-    transaction: an invalid file deploys nothing, the same content deploys nothing new."""
+    transaction: an invalid file deploys nothing, the same content deploys nothing new.
+
+    A content equal to an earlier version makes that version current again (`restore`), as an
+    owner going back expects; a server deploying its folder at start-up passes
+    `restore=False`, so that a restart never undoes a later publication.
+    """
     bundles = prepare(sources, forms_in(services.forms_path) if services.forms_path else None)
     now = services.clock.now()
     results = []
     with services.write() as connection:
         for bundle in bundles:
-            results.append(_record(connection, bundle, now, actor))
+            results.append(_record(connection, bundle, now, actor, restore))
     return results
 
 
-def _record(connection, bundle: ProcessBundle, now, actor) -> DeployedVersion:  # type: ignore[no-untyped-def]
-    existing = connection.execute(
-        select(ProcessVersion.version).where(
-            ProcessVersion.process_id == bundle.process_id,
-            ProcessVersion.content_hash == bundle.content_hash,
+_CATALOGUE = Process.__table__
+
+
+def _record(  # type: ignore[no-untyped-def]
+    connection: Connection, bundle: ProcessBundle, now, actor, restore: bool
+) -> DeployedVersion:
+    entry = connection.execute(
+        select(_CATALOGUE).where(_CATALOGUE.c.process_id == bundle.process_id)
+    ).first()
+    retired = entry is not None and entry.retired_at is not None
+    versions = {
+        row.id: row
+        for row in connection.execute(
+            select(ProcessVersion.id, ProcessVersion.version, ProcessVersion.content_hash).where(
+                ProcessVersion.process_id == bundle.process_id
+            )
         )
-    ).scalar()
-    if existing is not None:
-        return DeployedVersion(bundle.process_id, bundle.name, existing, bundle.content_hash, False)
-    latest = connection.execute(
-        select(func.max(ProcessVersion.version)).where(
-            ProcessVersion.process_id == bundle.process_id
-        )
-    ).scalar()
-    version = (latest or 0) + 1
-    connection.execute(
+    }
+    current = versions[entry.current_version_id].version if entry is not None else 0
+    same = [row for row in versions.values() if row.content_hash == bundle.content_hash]
+
+    def result(version: int, status: str, now_current: int) -> DeployedVersion:
+        return DeployedVersion(
+            bundle.process_id, bundle.name, version, bundle.content_hash, status == NEW, status,
+            now_current, retired,
+        )  # fmt: skip
+
+    if same:
+        (known,) = same
+        if entry is not None and entry.current_version_id == known.id:
+            return result(known.version, UNCHANGED, known.version)
+        if not restore:
+            return result(known.version, KEPT_ASIDE, current)
+        _make_current(connection, bundle.process_id, known.id, entry is not None, now)
+        return result(known.version, RESTORED, known.version)
+    version = max((row.version for row in versions.values()), default=0) + 1
+    inserted = connection.execute(
         insert(ProcessVersion).values(
             process_id=bundle.process_id,
             version=version,
@@ -70,7 +123,27 @@ def _record(connection, bundle: ProcessBundle, now, actor) -> DeployedVersion:  
             start_form=bundle.start_form,
         )
     )
-    return DeployedVersion(bundle.process_id, bundle.name, version, bundle.content_hash, True)
+    _make_current(
+        connection, bundle.process_id, inserted.inserted_primary_key[0], entry is not None, now
+    )
+    return result(version, NEW, version)
+
+
+def _make_current(
+    connection: Connection, process_id: str, version_id: int, listed: bool, now: datetime
+) -> None:
+    if listed:
+        connection.execute(
+            update(_CATALOGUE)
+            .where(_CATALOGUE.c.process_id == process_id)
+            .values(current_version_id=version_id, updated_at=now)
+        )
+    else:
+        connection.execute(
+            insert(_CATALOGUE).values(
+                process_id=process_id, current_version_id=version_id, updated_at=now
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -84,51 +157,51 @@ class ProcessSummary:
     start_form: str | None = None
 
 
-def latest_versions(services: Services) -> list[ProcessSummary]:
-    newest = (
-        select(ProcessVersion.process_id, func.max(ProcessVersion.version).label("version"))
-        .group_by(ProcessVersion.process_id)
-        .subquery()
-    )
+def current_versions(services: Services, *, retired: bool = False) -> list[ProcessSummary]:
+    """The version each process starts new dossiers on, by process id; retired processes
+    only with `retired` (their dossiers are still searched and named)."""
     query = (
         select(ProcessVersion.__table__)
-        .join(
-            newest,
-            (ProcessVersion.process_id == newest.c.process_id)
-            & (ProcessVersion.version == newest.c.version),
-        )
+        .join(_CATALOGUE, _CATALOGUE.c.current_version_id == ProcessVersion.id)
         .order_by(ProcessVersion.process_id)
     )
+    if not retired:
+        query = query.where(_CATALOGUE.c.retired_at.is_(None))
     with services.read() as connection:
         rows = connection.execute(query).all()
-    return [
-        ProcessSummary(
-            r.process_id, r.name, r.version, r.id, r.reference_prefix, r.deployed_at, r.start_form
-        )
-        for r in rows
-    ]
+    return [_summary(row) for row in rows]
 
 
-_LATEST = (
-    select(ProcessVersion.__table__)
-    .where(ProcessVersion.process_id == bindparam("process_id"))
-    .order_by(ProcessVersion.version.desc())
-    .limit(1)
-)
-
-
-def latest_version_in(connection: Connection, process_id: str) -> ProcessSummary:
-    row = connection.execute(_LATEST, {"process_id": process_id}).first()
-    if row is None:
-        raise NotFound(
-            f"Procédure inconnue : « {process_id} » (déployez-la d'abord avec `anct deploy`)."
-        )
+def _summary(row: Any) -> ProcessSummary:
     return ProcessSummary(
         row.process_id, row.name, row.version, row.id, row.reference_prefix, row.deployed_at,
         row.start_form,
     )  # fmt: skip
 
 
-def latest_version(services: Services, process_id: str) -> ProcessSummary:
+_CURRENT = (
+    select(ProcessVersion.__table__, _CATALOGUE.c.retired_at)
+    .join(_CATALOGUE, _CATALOGUE.c.current_version_id == ProcessVersion.id)
+    .where(_CATALOGUE.c.process_id == bindparam("process_id"))
+)
+
+
+def current_version_in(connection: Connection, process_id: str) -> ProcessSummary:
+    """The version a new dossier of this process starts on; refused if the process is
+    unknown (NotFound) or retired (Conflict: running dossiers go on, no new one starts)."""
+    row = connection.execute(_CURRENT, {"process_id": process_id}).first()
+    if row is None:
+        raise NotFound(
+            f"Procédure inconnue : « {process_id} » (déployez-la d'abord avec `anct deploy`)."
+        )
+    if row.retired_at is not None:
+        raise Conflict(
+            f"La procédure « {row.name} » est retirée : elle n'accepte plus de nouveaux "
+            "dossiers (ceux en cours continuent)."
+        )
+    return _summary(row)
+
+
+def current_version(services: Services, process_id: str) -> ProcessSummary:
     with services.read() as connection:
-        return latest_version_in(connection, process_id)
+        return current_version_in(connection, process_id)

@@ -25,7 +25,7 @@ from ..roles import COLLECTIVITE
 from ..store.models import Draft, ProcessInstance
 from . import campaigns
 from .context import Services
-from .deployments import ProcessSummary, latest_version_in, latest_versions
+from .deployments import ProcessSummary, current_version_in, current_versions
 from .instances import ORGANISATION_FIELDS, StartedInstance, start
 from .search import authority_sirens
 from .validation import check_data
@@ -114,7 +114,7 @@ def offers(services: Services, viewer: Viewer) -> list[StartForm]:
         return []
     now = services.clock.now()
     found = []
-    versions = latest_versions(services)
+    versions = current_versions(services)
     with services.read() as connection:
         for version in versions:
             if not _startable(services, connection, version):
@@ -138,7 +138,7 @@ def start_form(
         raise Forbidden("Seules les collectivités déposent des demandes sur le portail.")
     with services.read() as connection:
         try:
-            version = latest_version_in(connection, process_id)
+            version = current_version_in(connection, process_id)
         except NotFound:
             version = None
         if version is None or not _startable(services, connection, version):
@@ -306,7 +306,9 @@ def _record(row: Any, names: dict[str, str]) -> DraftRecord:
 
 
 def _names(services: Services) -> dict[str, str]:
-    return {version.process_id: version.name for version in latest_versions(services)}
+    return {
+        version.process_id: version.name for version in current_versions(services, retired=True)
+    }
 
 
 def list_drafts(services: Services, viewer: Viewer) -> list[DraftRecord]:

@@ -21,10 +21,11 @@ from ..store.steps import next_reference_number
 from ..territory import check_siren
 from . import attachments, steps
 from .context import Services
-from .deployments import latest_version_in
+from .deployments import current_version_in
 from .operators import step_context
 from .validation import check_data
 from .viewer import ASSIGNED_ONLY, Viewer
+from .visibility import form_fields, visible_data  # noqa: F401 - form_fields: callers of old
 
 
 @dataclass
@@ -57,7 +58,7 @@ def start(
     data = dict(check_data(data or {}, "données de départ"))
     now = services.clock.now()
     with services.write() as connection, step_context(connection, services.clock):
-        version = latest_version_in(connection, process_id)
+        version = current_version_in(connection, process_id)
         files: list[attachments.Claimed] = []
         if version.start_form:
             validator = services.form_validator(version.version_id, version.start_form, connection)
@@ -229,11 +230,15 @@ def get_instance(services: Services, reference: str, viewer: Viewer) -> Instance
         )
     now = services.clock.now()
     ends = [e.label for e in history if e.kind == "fin" and e.label]
+    data = visible_data(
+        services, viewer, version_id=instance.process_version_id,
+        territory=instance.territory, siren=instance.siren, data=instance.data or {},
+    )  # fmt: skip
     return InstanceDetails(
         id=instance.id, reference=instance.reference, process_id=instance.process_id,
         process_name=name, version=version, territory=instance.territory, siren=instance.siren,
         status=instance.status, outcome=instance.outcome, incident=instance.incident,
-        data=instance.data, created_at=instance.created_at, updated_at=instance.updated_at,
+        data=data, created_at=instance.created_at, updated_at=instance.updated_at,
         completed_at=instance.completed_at, created_by=instance.created_by,
         tasks=[
             {**_task_dict(t, instance.reference, now),
@@ -246,7 +251,8 @@ def get_instance(services: Services, reference: str, viewer: Viewer) -> Instance
         ],
         history=[
             {"at": e.at, "actor": e.actor, "actor_name": names.get(e.actor), "kind": e.kind,
-             "task_id": e.task_id, "bpmn_id": e.bpmn_id, "label": e.label, "changes": e.changes}
+             "task_id": e.task_id, "bpmn_id": e.bpmn_id, "label": e.label,
+             "changes": _visible_changes(e.changes, data, instance.data or {})}
             for e in history
         ],
         organisation=instance.organisation,
@@ -254,6 +260,15 @@ def get_instance(services: Services, reference: str, viewer: Viewer) -> Instance
         outcome_label=(ends[-1] if ends else None) if instance.status == steps.COMPLETED else None,
         version_id=instance.process_version_id,
     )  # fmt: skip
+
+
+def _visible_changes(
+    changes: dict[str, Any] | None, visible: dict[str, Any], everything: dict[str, Any]
+) -> dict[str, Any] | None:
+    """A history entry's changes, without those of the variables the viewer may not read."""
+    if not changes or visible is everything:
+        return changes
+    return {key: value for key, value in changes.items() if key in visible or key not in everything}
 
 
 @dataclass(frozen=True)
@@ -341,51 +356,6 @@ def _main_bpmn(connection: Connection, version_id: int, process_id: str, content
             _BPMN_CACHE[key] = text
             return text
     raise NotFound(f"Schéma introuvable pour la procédure « {process_id} ».")
-
-
-_FIELDS_CACHE: dict[str, dict[str, dict[str, Any]]] = {}
-
-
-def form_fields(services: Services, version_id: int) -> dict[str, dict[str, Any]]:
-    """The JSON Schema of each field the forms of a version declare, by field name.
-
-    The start form comes first, then each task form in the order of the process (a field two
-    forms declare keeps its first declaration): what a dossier page needs to show data with the
-    forms' labels, in the order people filled them.
-    """
-    with services.read() as connection:
-        row = connection.execute(
-            select(ProcessVersion.content_hash, ProcessVersion.start_form).where(
-                ProcessVersion.id == version_id
-            )
-        ).one()
-        cached = _FIELDS_CACHE.get(row.content_hash)
-        if cached is not None:
-            return cached
-        files = _version_files(connection, version_id)
-    forms = []
-    if row.start_form and FORMS + row.start_form in files:
-        forms.append(files[FORMS + row.start_form])
-    diagrams = "".join(text for name, text in sorted(files.items()) if name.endswith(".bpmn"))
-
-    def place_in_process(name: str) -> tuple[int, str]:
-        """Task forms in the order the BPMN names them, which follows the process as drawn."""
-        found = diagrams.find(f">{name.removeprefix(FORMS)}<")
-        return (found if found >= 0 else len(diagrams), name)
-
-    forms.extend(
-        files[name] for name in sorted(files, key=place_in_process)
-        if name.startswith(FORMS) and name != FORMS + (row.start_form or "")
-    )  # fmt: skip
-    fields: dict[str, dict[str, Any]] = {}
-    for text in forms:
-        form = json.loads(text)
-        properties = form.get("properties", {})
-        for name in [*form.get("x-ordre", []), *properties]:
-            if name in properties and isinstance(properties[name], dict):
-                fields.setdefault(name, properties[name])
-    _FIELDS_CACHE[row.content_hash] = fields
-    return fields
 
 
 def _task_dict(task: Any, reference: str, now: datetime) -> dict[str, Any]:

@@ -35,7 +35,7 @@ def test_same_content_is_not_a_new_version_and_changed_content_is(services, oper
     )
     changed = service.deploy_path(services, path)
     assert [(d.version, d.new) for d in changed] == [(2, True)]
-    assert service.latest_version(services, "approbation").version == 2
+    assert service.current_version(services, "approbation").version == 2
 
     # The running instance keeps version 1: 15 000 is "élevé" there, not in version 2.
     task = service.list_tasks(services, operator)[0]
@@ -254,3 +254,21 @@ def test_decision_table_expressions_run_in_the_sandbox(services, tmp_path):
             territory="23",
             siren="212300016",
         )
+
+
+def test_a_start_up_deployment_never_takes_a_process_back_to_an_older_content(services, tmp_path):
+    """`anct serve` deploys its folder with restore=False: a restart keeps a later version."""
+    path = tmp_path / "approbation.bpmn"
+    path.write_text(APPROBATION, encoding="utf-8")
+    service.deploy_path(services, path)
+    path.write_text(APPROBATION.replace("montant &gt; 10000", "montant &gt; 20000"), "utf-8")
+    service.deploy_path(services, path)
+
+    path.write_text(APPROBATION, encoding="utf-8")
+    [kept] = service.deploy_path(services, path, restore=False)
+    assert (kept.version, kept.new, kept.current) == (1, False, 2)
+    assert kept.summary == "version 1  contenu déjà déployé, la version 2 reste en service"
+    assert service.current_version(services, "approbation").version == 2
+    [restored] = service.deploy_path(services, path)
+    assert (restored.version, restored.current) == (1, 1)
+    assert service.current_version(services, "approbation").version == 1

@@ -53,7 +53,7 @@ def crash_at(step: int) -> None:
 
 def warm_up(services: service.Services) -> None:
     """Connect and parse the process once, so that the race starts on equal terms."""
-    version = service.latest_version(services, "relance")
+    version = service.current_version(services, "relance")
     with services.write() as connection:
         services.specs(version.version_id, connection)
 

@@ -35,13 +35,13 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import case, delete, insert, select, update
 
 from engine import service
 from engine.clock import ManualClock, as_utc
 from engine.config import Settings
 from engine.notifications.outbox import FAILED as MAIL_FAILED
-from engine.service import campaigns, drafts, notifications, users
+from engine.service import campaigns, catalogue, drafts, notifications, users
 from engine.service.demo import ensure_demo
 from engine.store.models import (
     Campaign,
@@ -49,6 +49,7 @@ from engine.store.models import (
     HumanTask,
     Notification,
     OutboxMessage,
+    Process,
     ProcessInstance,
     Timer,
     User,
@@ -204,6 +205,9 @@ MATRIX_CALL = {
     "envelope": 1_000_000, "max_laureates": 10,
 }  # fmt: skip
 INTRUDING_CALL = "APPEL-INTRUS"
+#: A procedure retired for the whole test (others are in service): the catalogue's routes
+#: would retire one and reinstate the other.
+RETIRED = "territoires_en_renouveau"
 
 
 @dataclass
@@ -287,6 +291,12 @@ class World:
                 )
             )  # fmt: skip
             connection.execute(delete(User).where(User.login == "intrus"))
+            connection.execute(
+                update(Process).values(
+                    retired_at=case((Process.process_id == RETIRED, START), else_=None),
+                    retired_by=case((Process.process_id == RETIRED, "matrice"), else_=None),
+                )
+            )
             kept = set(connection.execute(select(Draft.id)).scalars())
         for login, title in DRAFTS.items():
             if self.drafts[login] not in kept:
@@ -309,6 +319,7 @@ def _build(platform: service.Services, clock: ManualClock) -> dict[str, Any]:
             users.set_active(platform, login, False)
     campaigns.create(platform, **MATRIX_CALL)
     operator = service.Viewer.command_line("matrice")
+    catalogue.retire(platform, operator, RETIRED)
 
     def file(key: str) -> str:
         dossier = DOSSIERS[key]
@@ -628,6 +639,11 @@ def campaign_state(code: str) -> Callable[[World, Any], Any]:
     return state
 
 
+def catalogue_state(world: World, obj: Any) -> Any:
+    with world.services.read() as connection:
+        return connection.execute(select(Process.process_id, Process.retired_at)).all()
+
+
 #: A complete change of the matrix's call (a change, if let through) and a harmless invalid one.
 CALL_CHANGE = {"opens_at": "2026-01-01T09:00", "closes_at": "2026-01-02T09:00", "envelope": "1",
                "max_laureates": "1", "instruction_deadline": "", "committee_at": ""}  # fmt: skip
@@ -647,6 +663,7 @@ def incident_state(world: World, obj: Any) -> Any:
 ADMIN = frozenset({"admin"})
 #: The national team without a programme limit manages the calls for applications.
 NATIONAL_TEAM = frozenset({"anct.national"})
+OWNERS = frozenset({"responsable.processus", "admin"})
 DOSSIER_KEYS = tuple(DOSSIERS)
 TASK_KEYS = tuple(TASKS)
 DRAFT_OWNERS = tuple(DRAFTS)
@@ -752,6 +769,12 @@ ROUTES: tuple[Route, ...] = (
           state=campaign_state(MATRIX_CALL["code"])),
     Route("campaigns.close_now", "POST", fixed(f"{CALL_PATH}/clore"), gate(NATIONAL_TEAM, MOVED),
           state=campaign_state(MATRIX_CALL["code"])),
+    # The catalogue of procedures (process owners and administrators).
+    Route("processes.index", "GET", fixed("/processus/"), gate(OWNERS)),
+    Route("processes.retire", "POST", fixed(f"/processus/{PROCESS}/retirer"),
+          gate(OWNERS, MOVED), state=catalogue_state),
+    Route("processes.reinstate", "POST", fixed(f"/processus/{RETIRED}/remettre"),
+          gate(OWNERS, MOVED), state=catalogue_state),
 )  # fmt: skip
 
 

@@ -98,7 +98,9 @@ def search() -> ResponseReturnValue:
         query=query,
         link=link,
         export_limit=dossier_search.EXPORT_LIMIT,
-        procedures=[(p.process_id, p.name) for p in service.latest_versions(services())],
+        procedures=[
+            (p.process_id, p.name) for p in service.current_versions(services(), retired=True)
+        ],
         statuses=dossier_search.STATUSES,
         departements=[
             (d.code, f"{d.code} — {d.nom}")
