@@ -7,6 +7,7 @@ Départements and régions come from the Etalab package `@etalab/decoupage-admin
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -28,6 +29,38 @@ class ReferenceDataMissing(RuntimeError):
     pass
 
 
+@dataclass(frozen=True)
+class OrganisationTerritory:
+    """Where an organisation acts: its communes (INSEE codes; None for a département, which
+    covers every commune of its own) and its départements."""
+
+    name: str
+    communes: frozenset[str] | None
+    departements: frozenset[str]
+
+    def covers_commune(self, code: str, departement: str | None) -> bool:
+        if self.communes is not None:
+            return code in self.communes
+        return departement in self.departements
+
+
+#: A conseil départemental's SIREN: 22, the département's code, 000, then two digits. The
+#: official data lists communes and EPCI, not départements.
+#: INSEE's « type de nom en clair »: how a name follows « de ».
+_LINKING = {
+    0: "de ",
+    1: "d'",
+    2: "du ",
+    3: "de la ",
+    4: "des ",
+    5: "de l'",
+    6: "des ",
+    7: "de las ",
+    8: "de los ",
+}
+_DEPARTEMENT_SIREN = re.compile(r"^22(\d{2})000\d{2}$")
+
+
 class Territories:
     """The official list of départements and régions."""
 
@@ -41,6 +74,8 @@ class Territories:
         self._commune_departements: dict[str, str | None] | None = None
         self._organisation_departements: dict[str, str] | None = None
         self._epci_sirens: frozenset[str] | None = None
+        self._organisations: dict[str, OrganisationTerritory] | None = None
+        self._linking: dict[str, int] | None = None
 
     def _load(self, name: str) -> list[dict]:
         path = self.data_path / name
@@ -91,6 +126,42 @@ class Territories:
                     found[group["code"]] = max(set(members), key=members.count)
             self._organisation_departements = found
         return self._organisation_departements.get(siren)
+
+    def organisation(self, siren: str) -> OrganisationTerritory | None:
+        """The territory of a commune, an EPCI or a département by its SIREN (None for an
+        organisation the official data does not describe)."""
+        if self._organisations is None:
+            found: dict[str, OrganisationTerritory] = {}
+            for c in self._load("communes.json"):
+                if c.get("siren") and c.get("departement"):
+                    found[c["siren"]] = OrganisationTerritory(
+                        c["nom"], frozenset({c["code"]}), frozenset({c["departement"]})
+                    )
+            for group in self._load("epci.json"):
+                codes = frozenset(m["code"] for m in group.get("membres", []) if m.get("code"))
+                departements = frozenset(
+                    d for d in (self._communes().get(code) for code in codes) if d
+                )
+                if departements:
+                    found[group["code"]] = OrganisationTerritory(group["nom"], codes, departements)
+            self._organisations = found
+        known = self._organisations.get(siren)
+        if known is not None:
+            return known
+        match = _DEPARTEMENT_SIREN.match(siren or "")
+        if match and match.group(1) in self.departements:
+            code = match.group(1)
+            return OrganisationTerritory(f"Département {self.of(code)}", None, frozenset({code}))
+        return None
+
+    def of(self, code: str) -> str:
+        """« de la Creuse », « des Ardennes », « du Nord »: the département after « de »."""
+        if self._linking is None:
+            self._linking = {
+                d["code"]: d.get("typeLiaison", 0) for d in self._load("departements.json")
+            }
+        linking = _LINKING.get(self._linking.get(code, 0), "de ")
+        return f"{linking}{self.departements[code].nom}" if code in self.departements else code
 
     def _communes(self) -> dict[str, str | None]:
         if self._commune_departements is None:

@@ -28,7 +28,7 @@ class DemoUser:
 
 
 DEMO_USERS = (
-    DemoUser("mairie.gueret", "Sophie Lemaire", "collectivite", "212300016", "Commune de Guéret"),
+    DemoUser("mairie.gueret", "Sophie Lemaire", "collectivite", "212309603", "Commune de Guéret"),
     DemoUser("ardenne.metropole", "Jean Moreau", "collectivite", "200041630",
              "CA Ardenne Métropole"),
     DemoUser("prefet.creuse", "Préfecture de la Creuse", "prefet", "23"),

@@ -1,7 +1,8 @@
-"""What an authority may file, its drafts, and filing.
+"""What a person may file or open, an authority's drafts, and filing.
 
-A procedure is offered to authorities when its latest version has a start form and its start
-event lies in the `collectivite` lane. A call for applications (a start form that asks for a
+A procedure is offered when its version in service has a start form and its start event lies
+in a lane of the person's role (`collectivite`, or none: authorities; `equipe_nationale`: the
+national team opens the contract itself — see `filers`). A call for applications (a start form that asks for a
 `campagne`) is offered once per campaign of that procedure open at this moment, the campaign's
 code filling the field.
 
@@ -16,14 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 from sqlalchemy import Connection, delete, insert, select, update
 
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..forms import validate_submission
-from ..roles import COLLECTIVITE
 from ..store.models import Draft, ProcessInstance
-from . import campaigns
+from . import campaigns, filers
 from .context import Services
 from .deployments import ProcessSummary, current_version_in, current_versions
 from .instances import ORGANISATION_FIELDS, StartedInstance, start
@@ -33,8 +32,9 @@ from .viewer import Viewer
 
 #: The start-form field a call's campaign code fills.
 CAMPAIGN_FIELD = "campagne"
-#: The key of the département chosen in the portal's list, in InvalidInput's `fields`.
-TERRITORY_FIELD = "territoire"
+#: The keys of the portal's own choices in InvalidInput's `fields`, and their labels.
+TERRITORY_FIELD, SIREN_FIELD = filers.TERRITORY_FIELD, filers.SIREN_FIELD
+PORTAL_LABELS = {TERRITORY_FIELD: "Département du dossier", SIREN_FIELD: "Collectivité du dossier"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,9 @@ class StartForm:
     form_ref: str
     schema: dict[str, Any]
     campaign: campaigns.Campaign | None = None
+    #: An authority files for itself; staff (the national team opening a contract) name the
+    #: organisation the dossier is for.
+    as_authority: bool = True
 
     @property
     def title(self) -> str:
@@ -56,7 +59,7 @@ class StartForm:
     @property
     def territory_from_form(self) -> bool:
         """Whether the form itself says where (a commune or a département field)."""
-        return bool(_formatted_fields(self.schema, "commune", "departement"))
+        return filers.territory_from_form(self.schema)
 
 
 @dataclass(frozen=True)
@@ -88,36 +91,35 @@ class DraftRecord:
 # ---------------------------------------------------------------- what may be started
 
 
-def _startable(services: Services, connection: Connection, version: ProcessSummary) -> bool:
-    """Whether authorities start this version (its start event is in their lane, or no lane)."""
-    if not version.start_form:
-        return False
-    spec, _ = services.specs(version.version_id, connection)
-    lanes = {t.lane for t in spec.task_specs.values() if isinstance(t, StartEvent)}
-    return bool(lanes) and lanes <= {COLLECTIVITE, None}
+def _startable(
+    services: Services, connection: Connection, version: ProcessSummary, viewer: Viewer
+) -> bool:
+    """Whether this viewer opens dossiers of this version (the lane of its start event)."""
+    return filers.may_open(viewer, filers.starters(services, connection, version))
 
 
 def _schema(services: Services, connection: Connection, version: ProcessSummary) -> dict[str, Any]:
     return services.form_validator(version.version_id, version.start_form, connection).schema
 
 
-def _form(version: ProcessSummary, schema: dict[str, Any], campaign: Any = None) -> StartForm:
+def _form(
+    version: ProcessSummary, schema: dict[str, Any], campaign: Any = None, *,
+    as_authority: bool = True,
+) -> StartForm:  # fmt: skip
     return StartForm(
         version.process_id, version.name, version.version, version.version_id,
-        version.start_form or "", schema, campaign,
+        version.start_form or "", schema, campaign, as_authority,
     )  # fmt: skip
 
 
 def offers(services: Services, viewer: Viewer) -> list[StartForm]:
-    """The requests and applications this authority may file now (nothing for other roles)."""
-    if not authority_sirens(viewer):
-        return []
+    """The requests, applications and procedures this person may open now."""
     now = services.clock.now()
     found = []
     versions = current_versions(services)
     with services.read() as connection:
         for version in versions:
-            if not _startable(services, connection, version):
+            if not _startable(services, connection, version, viewer):
                 continue
             schema = _schema(services, connection, version)
             if CAMPAIGN_FIELD in schema.get("properties", {}):
@@ -134,18 +136,20 @@ def start_form(
     services: Services, viewer: Viewer, process_id: str, campaign: str | None = None
 ) -> StartForm:
     """The form to file for a procedure (and campaign, for a call), if it may be filed now."""
-    if not authority_sirens(viewer):
-        raise Forbidden("Seules les collectivités déposent des demandes sur le portail.")
     with services.read() as connection:
         try:
             version = current_version_in(connection, process_id)
         except NotFound:
             version = None
-        if version is None or not _startable(services, connection, version):
+        roles = filers.starters(services, connection, version) if version else set()
+        if version is None or not roles:
             raise NotFound(f"Aucune demande à déposer pour « {process_id} ».")
+        if not filers.may_open(viewer, roles):
+            raise Forbidden(f"Votre rôle ne permet pas d'ouvrir un dossier « {version.name} ».")
         schema = _schema(services, connection, version)
+        as_authority = filers.files_as_authority(viewer, roles)
         if CAMPAIGN_FIELD not in schema.get("properties", {}):
-            return _form(version, schema)
+            return _form(version, schema, as_authority=as_authority)
         if not campaign:
             raise NotFound("Choisissez l'appel auquel vous répondez.")
         try:
@@ -159,25 +163,10 @@ def start_form(
         raise InvalidInput(f"L'appel « {found.name} » n'est pas encore ouvert.")
     if now >= found.closes_at:
         raise InvalidInput(f"L'appel « {found.name} » est clos : les dépôts ne sont plus acceptés.")
-    return _form(version, schema, found)
+    return _form(version, schema, found, as_authority=as_authority)
 
 
 # ---------------------------------------------------------------- territory
-
-
-def _formatted_fields(schema: dict[str, Any], *formats: str) -> list[tuple[str, str]]:
-    """(name, format) of the top-level fields of these formats, in the form's order."""
-    properties = schema.get("properties", {})
-    order = [*schema.get("x-ordre", []), *properties]
-    seen, found = set(), []
-    for name in order:
-        if name in seen or name not in properties:
-            continue
-        seen.add(name)
-        fmt = properties[name].get("format") if isinstance(properties[name], dict) else None
-        if fmt in formats:
-            found.append((name, fmt))
-    return found
 
 
 def default_territory(services: Services, viewer: Viewer) -> str | None:
@@ -199,27 +188,11 @@ def default_territory(services: Services, viewer: Viewer) -> str | None:
         ).scalar()
 
 
-def _territory(
-    services: Services, form: StartForm, data: dict[str, Any], chosen: str | None
-) -> tuple[str | None, dict[str, str]]:
-    """The dossier's département: from the form's commune or département field, else the one
-    chosen in the list; with the error to show next to the field otherwise."""
-    fields = _formatted_fields(form.schema, "commune", "departement")
-    for name, fmt in fields:
-        value = data.get(name)
-        if not isinstance(value, str) or not value:
-            continue
-        code = services.territories.commune_departement(value) if fmt == "commune" else value
-        if code and services.territories.has_departement(code):
-            return code, {}
-    if fields:
-        return None, {}  # the form's own validation says what is missing or wrong
-    if not chosen:
-        return None, {TERRITORY_FIELD: "Choisissez le département du dossier."}
-    try:
-        return services.territories.departement(chosen).code, {}
-    except InvalidInput:
-        return None, {TERRITORY_FIELD: "Code de département inconnu."}
+def departement_choices(services: Services, viewer: Viewer, form: StartForm) -> list[Any]:
+    """The départements the portal's list offers this filer (its own territory's)."""
+    sirens = authority_sirens(viewer) if form.as_authority else []
+    place = filers.place_of(services, viewer, sirens[0] if sirens else None, form.as_authority)
+    return filers.departement_choices(services, place)
 
 
 def prefill(
@@ -251,10 +224,14 @@ def _declared(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k in schema.get("properties", {})}
 
 
-def _siren_for(viewer: Viewer, data: dict[str, Any], siren: str | None = None) -> str:
+def _siren_for(
+    viewer: Viewer, data: dict[str, Any], siren: str | None = None, *, form: StartForm
+) -> str:
+    """The organisation the dossier is for: the authority's own (the one its form names, if it
+    speaks for several), or the one staff name."""
+    if not form.as_authority:
+        return (siren or "").strip()[:9]
     sirens = authority_sirens(viewer)
-    if not sirens:
-        raise Forbidden("Seules les collectivités déposent des demandes sur le portail.")
     for candidate in (siren, data.get("siren")):
         if isinstance(candidate, str) and candidate in sirens:
             return candidate
@@ -270,15 +247,18 @@ def save(
     campaign: str | None = None,
     territory: str | None = None,
     draft_id: int | None = None,
+    siren: str | None = None,
 ) -> int:
     """Keep what the person typed so far (new draft, or an update of theirs); returns its id."""
     form = start_form(services, viewer, process_id, campaign)
+    if not form.as_authority:
+        raise Forbidden("Les brouillons sont réservés aux collectivités : déposez le formulaire.")
     values = _declared(form.schema, dict(data))
     if form.campaign is not None:
         values[CAMPAIGN_FIELD] = form.campaign.code
     row = {
         "process_id": process_id,
-        "siren": _siren_for(viewer, values),
+        "siren": _siren_for(viewer, values, siren, form=form),
         "territory": (territory or "").strip()[:3] or None,
         "data": values,
         "updated_at": services.clock.now(),
@@ -355,17 +335,22 @@ def file(
     territory: str | None = None,
     campaign: str | None = None,
     draft_id: int | None = None,
+    siren: str | None = None,
 ) -> StartedInstance:
-    """File a request or application for the authority: the form's data checked on the
-    server (errors by field, InvalidInput), the dossier started in its département and
-    routed from there; the draft it came from, if any, is then deleted."""
+    """File a request or application for the authority (or open a dossier, for staff, for the
+    organisation `siren`): the form's data checked on the server (errors by field,
+    InvalidInput), the dossier started in its département — within the filer's own
+    territory — and routed from there; the draft it came from, if any, is then deleted."""
     form = start_form(services, viewer, process_id, campaign)
     values = dict(check_data(dict(data), "données du formulaire"))
     if form.campaign is not None:
         values[CAMPAIGN_FIELD] = form.campaign.code
-    sirens = authority_sirens(viewer)
+    sirens = authority_sirens(viewer) if form.as_authority else []
     errors: dict[str, str] = {}
-    if "siren" in form.schema.get("properties", {}):
+    if not form.as_authority:
+        siren, problems = filers.named_organisation(siren)
+        errors.update(problems)
+    if form.as_authority and "siren" in form.schema.get("properties", {}):
         given = values.get("siren")
         if isinstance(given, str) and given and given not in sirens:
             errors["siren"] = (
@@ -380,19 +365,22 @@ def file(
     except InvalidInput as error:
         for name, message in (error.details.get("fields") or {}).items():
             errors.setdefault(name, message)
-    departement, problems = _territory(services, form, values, territory)
+    filer = _siren_for(viewer, values, siren, form=form)
+    place = filers.place_of(services, viewer, filer, form.as_authority)
+    departement, problems = filers.locate(services, form.schema, values, territory, place)
     errors.update({k: v for k, v in problems.items() if k not in errors})
     if errors or departement is None:
         labels = form.schema.get("properties", {})
         parts = [
-            f"{labels.get(name.split('.')[0], {}).get('title', 'Département du dossier')} : {message}"
+            f"{labels.get(name.split('.')[0], {}).get('title') or PORTAL_LABELS.get(name, name)} "
+            f": {message}"
             for name, message in errors.items()
         ]
         raise InvalidInput(
             "Le formulaire est incomplet ou invalide — " + " ; ".join(parts), fields=errors
         )
     started = start(
-        services, process_id, territory=departement, siren=_siren_for(viewer, values),
+        services, process_id, territory=departement, siren=filer,
         data=values, actor=viewer.login, organisation=organisation,
     )  # fmt: skip
     if draft_id is not None:

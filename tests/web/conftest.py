@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from engine import service
 from engine.service import users
 from engine.service.demo import DEMO_PASSWORD, ensure_demo
+from tests.conftest import name_people
 from tests.procedures.conftest import ARDENNE_METROPOLE, GUERET, PROCESSES
 from tests.procedures.test_demande_ingenierie import DEPOT, DEPOT_ARDENNES
 from web import create_app
@@ -32,6 +33,7 @@ def platform(services: service.Services) -> service.Services:
     """The four procedures deployed and the demo accounts and calls created."""
     service.deploy_path(services, PROCESSES)
     ensure_demo(services)
+    name_people(services)
     return services
 
 

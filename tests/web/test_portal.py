@@ -17,7 +17,7 @@ from tests.web.test_dossiers import text
 
 #: A pass numérique application as the portal's form takes it (the campaign comes from the link).
 CANDIDATURE_FORM = {k: v for k, v in CANDIDATURE.items() if k != "campagne"}
-GUERET_VIEWER = person("mairie.gueret", "collectivite", "212300016")
+GUERET_VIEWER = person("mairie.gueret", "collectivite", "212309603")
 PREFET_23 = person("prefet.creuse", "prefet", "23")
 
 
@@ -97,7 +97,7 @@ def test_calls_show_only_while_their_campaign_is_open(client_for, clock, platfor
 
 def test_procedures_authorities_do_not_start_are_not_offered(client_for):
     client = client_for("mairie.gueret")
-    assert client.get("/portail/deposer/territoires_en_renouveau").status_code == 404
+    assert client.get("/portail/deposer/territoires_en_renouveau").status_code == 403
     assert client.get("/portail/deposer/inconnue").status_code == 404
     assert client.get("/portail/deposer/pass_numerique").status_code == 404
     assert client.get("/portail/deposer/pass_numerique?campagne=FABRIQUES-DEMO").status_code == 404
@@ -194,7 +194,7 @@ def test_the_request_form_is_prefilled_with_the_organisation(client_for):
     page = client_for("mairie.gueret").get(FORM)
     assert page.status_code == 200
     assert "Demander un accompagnement en ingénierie sur mesure" in text(page)
-    assert 'value="212300016"' in field_group(page, "siren")
+    assert 'value="212309603"' in field_group(page, "siren")
     assert 'value="Commune de Guéret"' in field_group(page, "nom_demandeur")
     body = page.get_data(as_text=True)
     assert 'name="csrf_token"' in body
@@ -225,7 +225,7 @@ def test_an_authority_files_an_engineering_request_end_to_end(client_for, platfo
     page = client.get(filed.headers["Location"])
     assert f"Votre demande {reference} a été déposée." in text(page)
     assert "Revitalisation commerciale du centre-ville de Guéret" in text(page, "donnees")
-    assert "Commune de Guéret (SIREN 212300016)" in text(page, "demandeur")
+    assert "Commune de Guéret (SIREN 212309603)" in text(page, "demandeur")
     assert "Sophie Lemaire" in text(page, "historique")  # the account that filed it
 
     # Routed to the préfet of the Creuse, and to nobody in the Ardennes.

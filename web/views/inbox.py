@@ -14,6 +14,7 @@ from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from engine import service
+from engine.service import drafts
 from engine.service.tasks import BY_CREATION, BY_DUE, BY_REFERENCE, OVERDUE, THIS_WEEK
 
 from ..access import STAFF, roles_required, services, viewer
@@ -144,6 +145,7 @@ def index() -> ResponseReturnValue:
 
     return render_template(
         "inbox/index.html",
+        openings=drafts.offers(services(), who),
         tasks=tasks,
         counts=counts,
         choices=choices,

@@ -7,15 +7,16 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from engine import service
-from engine.errors import EngineError, InvalidInput
+from engine.errors import EngineError, InvalidInput, ScriptError
 from engine.roles import COLLECTIVITE
 from engine.service import drafts
 from engine.service import search as dossier_search
 
 from ..access import roles_required, services, viewer
+from ..errors import log_script_failure
 from .attachments import receive
 from .forms import (
     ACTION,
@@ -32,7 +33,7 @@ from .forms import (
 blueprint = Blueprint("portal", __name__, url_prefix="/portail")
 
 #: Names of the form's own controls; a form field cannot start with "_" (data keys cannot).
-DRAFT, CAMPAIGN, TERRITORY = "_brouillon", "_campagne", "_territoire"
+DRAFT, CAMPAIGN, TERRITORY, SIREN = "_brouillon", "_campagne", "_territoire", "_siren"
 #: Values of ACTION besides MORE_ROWS: file the request, or keep it as a draft.
 FILE, SAVE = "deposer", "brouillon"
 
@@ -92,9 +93,8 @@ def _render_form(
     status: int = 200,
 ) -> ResponseReturnValue:
     errors = dict(errors or {})
-    territory_error = None
-    if not form.territory_from_form:
-        territory_error = errors.pop(drafts.TERRITORY_FIELD, None)
+    territory_error = errors.pop(drafts.TERRITORY_FIELD, None)
+    siren_error = errors.pop(drafts.SIREN_FIELD, None)
     schema = _visible_schema(form)
     fields = build_fields(schema, data, errors, extra_rows=extra_rows)
     return render_template(
@@ -104,21 +104,24 @@ def _render_form(
         fields=fields,
         problems=all_errors(fields),
         territory_error=territory_error,
+        siren_error=siren_error,
+        siren=request.form.get(SIREN, "") if request.method == "POST" else "",
         message=message,
         draft=draft,
         territory=territory,
         extra_rows=extra_rows,
         has_rows=any(f.widget == "rows" for f in fields),
-        departements=sorted(services().territories.departements.values(), key=lambda d: d.code),
+        departements=drafts.departement_choices(services(), viewer(), form),
         names={
             "action": ACTION, "draft": DRAFT, "campaign": CAMPAIGN, "territory": TERRITORY,
+            "siren": SIREN,
             "rows": ROWS, "file": FILE, "save": SAVE, "more_rows": MORE_ROWS,
         },
     ), status  # fmt: skip
 
 
 @blueprint.get("/deposer/<process_id>")
-@roles_required(COLLECTIVITE)
+@login_required
 def new(process_id: str) -> ResponseReturnValue:
     draft = None
     draft_id = request.args.get("brouillon", "")
@@ -136,13 +139,14 @@ def new(process_id: str) -> ResponseReturnValue:
 
 
 @blueprint.post("/deposer/<process_id>")
-@roles_required(COLLECTIVITE)
+@login_required
 def submit(process_id: str) -> ResponseReturnValue:
     posted = request.form
     campaign = posted.get(CAMPAIGN) or None
     draft_value = posted.get(DRAFT, "")
     draft_id = int(draft_value) if draft_value.isdigit() else None
     territory = posted.get(TERRITORY, "").strip() or None
+    siren = posted.get(SIREN, "").strip()[:20] or None
     form = drafts.start_form(services(), viewer(), process_id, campaign)
     data = parse_submission(_visible_schema(form), posted)
     data, file_errors = receive(_visible_schema(form), data)
@@ -165,8 +169,8 @@ def submit(process_id: str) -> ResponseReturnValue:
     try:
         started = drafts.file(
             services(), viewer(), process_id, data,
-            organisation=current_user.account.organisation, territory=territory,
-            campaign=campaign, draft_id=draft_id,
+            organisation=current_user.account.organisation if form.as_authority else None,
+            territory=territory, campaign=campaign, draft_id=draft_id, siren=siren,
         )  # fmt: skip
     except InvalidInput as error:
         errors = field_errors(error)
@@ -175,6 +179,11 @@ def submit(process_id: str) -> ResponseReturnValue:
             form, data, errors=errors, message=message, draft=draft, territory=territory,
             status=422,
         )  # fmt: skip
+    except ScriptError as error:
+        message = log_script_failure(error, f"dépôt « {process_id} » par {viewer().login}")
+        return _render_form(
+            form, data, message=message, draft=draft, territory=territory, status=422
+        )
     except EngineError as error:
         if error.http_status == 404:
             raise
@@ -182,7 +191,10 @@ def submit(process_id: str) -> ResponseReturnValue:
             form, data, message=error.message, draft=draft, territory=territory,
             status=error.http_status,
         )  # fmt: skip
-    flash(f"Votre demande {started.reference} a été déposée.", "success")
+    if form.as_authority:
+        flash(f"Votre demande {started.reference} a été déposée.", "success")
+    else:
+        flash(f"Le dossier {started.reference} est ouvert.", "success")
     return redirect(url_for("dossiers.show", reference=started.reference))
 
 
