@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PROCESS_FILE = ROOT / "tests" / "fixtures" / "relance.bpmn"
 PROCESS_ID = "relance"
 DEFAULT_POSTGRESQL_URL = "postgresql://postgres@127.0.0.1:5432/anct_bench_timers"
-GUERET = {"territory": "23", "siren": "212300016"}
+GUERET = {"territory": "23", "siren": "212309603"}
 CLOCK_START = "2026-01-05T09:00:00+00:00"
 FAR_AWAY = datetime(2100, 1, 1, tzinfo=UTC)
 TARGET_P99 = 2.0

@@ -6,6 +6,7 @@ traceback never reaches a user.
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +87,12 @@ class ScriptError(EngineError):
 
     code = "erreur_script"
     http_status = 422
+
+    def __init__(self, message: str, *, cause: BaseException | None = None, **details: Any) -> None:
+        super().__init__(message, **details)
+        #: The failure as a developer reads it (exception and traceback of `cause`), for the
+        #: logs only: people see a French message, never this.
+        self.technical = "".join(traceback.format_exception(cause)) if cause is not None else ""
 
 
 class SandboxViolation(ScriptError):

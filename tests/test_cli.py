@@ -25,9 +25,11 @@ def anct(database_url, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", database_url)
     runner = CliRunner()
 
-    def run(*args: str, code: int = 0):
+    def run(*args: str, code: int | None = 0):
+        """`code=None`: any exit code (a command that fails on purpose some of the times)."""
         result = runner.invoke(main, list(args), catch_exceptions=False)
-        assert result.exit_code == code, result.output + result.stderr
+        if code is not None:
+            assert result.exit_code == code, result.output + result.stderr
         return result
 
     return run
@@ -47,7 +49,7 @@ def test_from_clean_database_to_completed_instance(anct):
         "--territory",
         "23",
         "--siren",
-        "212300016",
+        "212309603",
         "--data",
         '{"objet": "Voirie"}',
     )
@@ -82,12 +84,12 @@ def test_from_clean_database_to_completed_instance(anct):
     ("args", "code", "message"),
     [
         (
-            ["start", "inconnue", "--territory", "23", "--siren", "212300016"],
+            ["start", "inconnue", "--territory", "23", "--siren", "212309603"],
             3,
             "Procédure inconnue",
         ),
         (
-            ["start", "approbation", "--territory", "99", "--siren", "212300016"],
+            ["start", "approbation", "--territory", "99", "--siren", "212309603"],
             1,
             "département inconnu",
         ),
@@ -103,7 +105,7 @@ def test_from_clean_database_to_completed_instance(anct):
                 "--territory",
                 "23",
                 "--siren",
-                "212300016",
+                "212309603",
                 "--data",
                 "{oups",
             ],
@@ -145,7 +147,7 @@ def test_console_script_is_installed(database_url, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "signatures  version 1  nouvelle version" in result.stdout
     result = subprocess.run(
-        [str(executable), "start", "signatures", "--territory", "23", "--siren", "212300016"],
+        [str(executable), "start", "signatures", "--territory", "23", "--siren", "212309603"],
         capture_output=True, text=True, env=env, check=False,
     )  # fmt: skip
     assert result.returncode == 0 and result.stdout.strip().splitlines()[-1].startswith("SIG-23-")
@@ -172,11 +174,11 @@ def test_campaigns_from_the_command_line(anct):
 
 
 def test_timers_fire_due_at_a_given_moment(anct):
-    anct("users", "create", "marie", "--role", "collectivite", "--scope", "212300016")
+    anct("users", "create", "marie", "--role", "collectivite", "--scope", "212309603")
     anct("deploy", str(FIXTURES / "relance.bpmn"))
     data = '{"date_limite": "2026-12-31", "referent": "marie"}'
     reference = anct(
-        "start", "relance", "--territory", "23", "--siren", "212300016", "--data", data
+        "start", "relance", "--territory", "23", "--siren", "212309603", "--data", data
     ).stdout.split()[-1]
     due = json.loads(anct("show", reference, "--json").stdout)["timers"][0]["due_at"]
     moment = datetime.fromisoformat(due).astimezone(ZoneInfo("Europe/Paris"))
@@ -201,11 +203,11 @@ def test_timers_fire_due_counts_a_failed_step_as_a_failure(anct, tmp_path):
         original.replace("relances = 1</bpmn:script>", "relances = 1 / 0</bpmn:script>"),
         encoding="utf-8",
     )
-    anct("users", "create", "marie", "--role", "collectivite", "--scope", "212300016")
+    anct("users", "create", "marie", "--role", "collectivite", "--scope", "212309603")
     anct("deploy", str(failing))
     data = '{"date_limite": "2026-12-31", "referent": "marie"}'
     reference = anct(
-        "start", "relance", "--territory", "23", "--siren", "212300016", "--data", data
+        "start", "relance", "--territory", "23", "--siren", "212309603", "--data", data
     ).stdout.split()[-1]
     due = json.loads(anct("show", reference, "--json").stdout)["timers"][0]["due_at"]
     moment = datetime.fromisoformat(due).astimezone(ZoneInfo("Europe/Paris"))
@@ -215,6 +217,34 @@ def test_timers_fire_due_counts_a_failed_step_as_a_failure(anct, tmp_path):
         f"1 minuterie échue : 0 dossier avancé, 1 échec : {reference} (nouvel essai prévu)."
     )
     assert "relances" not in json.loads(anct("show", reference, "--json").stdout)["data"]
+
+
+def test_timers_fire_due_names_the_step_that_became_an_incident(anct, tmp_path):
+    """Issue 12 (9): each failed attempt is a failure with a retry planned; the last one, an
+    incident; never « dossier avancé »."""
+    failing = tmp_path / "relance.bpmn"
+    original = (FIXTURES / "relance.bpmn").read_text(encoding="utf-8")
+    failing.write_text(
+        original.replace("relances = 1</bpmn:script>", "relances = 1 / 0</bpmn:script>"),
+        encoding="utf-8",
+    )
+    anct("users", "create", "marie", "--role", "collectivite", "--scope", "212309603")
+    anct("deploy", str(failing))
+    data = '{"date_limite": "2026-12-31", "referent": "marie"}'
+    reference = anct(
+        "start", "relance", "--territory", "23", "--siren", "212309603", "--data", data
+    ).stdout.split()[-1]
+    due = json.loads(anct("show", reference, "--json").stdout)["timers"][0]["due_at"]
+    moment = datetime.fromisoformat(due).astimezone(ZoneInfo("Europe/Paris"))
+    said = []
+    for hours in range(1, 8):
+        now = (moment + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M")
+        said.append(anct("timers", "fire-due", "--now", now, code=None).stdout.strip())
+        if "incident" in said[-1]:
+            break
+    retried = f"1 minuterie échue : 0 dossier avancé, 1 échec : {reference} (nouvel essai prévu)."
+    assert said[:-1] and set(said[:-1]) == {retried}
+    assert said[-1] == f"1 minuterie échue : 0 dossier avancé, 1 échec : {reference} (incident)."
 
 
 def served(anct, monkeypatch, *args: str) -> dict:
@@ -243,7 +273,7 @@ def test_links_in_notifications_and_e_mails_point_where_the_application_is_serve
     monkeypatch.delenv("ANCT_BASE_URL", raising=False)
     anct(
         "users", "create", "marie", "--name", "Marie Dupont", "--email", "marie@gueret.fr",
-        "--role", "collectivite", "--scope", "212300016",
+        "--role", "collectivite", "--scope", "212309603",
     )  # fmt: skip
     anct("deploy", str(FIXTURES / "relance.bpmn"))
     seen = served(anct, monkeypatch, "--port", "5101")
@@ -251,7 +281,7 @@ def test_links_in_notifications_and_e_mails_point_where_the_application_is_serve
     assert seen["timers"] is context, "the timers of `anct serve` share the served address"
     assert "liens des courriels vers http://127.0.0.1:5101" in seen["output"]
     reference = service.start(
-        context, "relance", territory="23", siren="212300016",
+        context, "relance", territory="23", siren="212309603",
         data={"date_limite": "2026-12-31", "referent": "marie"},
     ).reference  # fmt: skip
     (notice,) = json.loads(anct("notifications", "marie", "--json").stdout)
@@ -268,15 +298,63 @@ def test_links_in_notifications_and_e_mails_point_where_the_application_is_serve
     assert again["app"].extensions["anct"].base_url == "https://anct.example.fr"
 
 
+@pytest.mark.parametrize(
+    ("host", "port", "address"),
+    [
+        ("127.0.0.1", 5101, "http://127.0.0.1:5101"),
+        ("localhost", 8000, "http://localhost:8000"),
+        ("::1", 5101, "http://[::1]:5101"),
+    ],
+)
+def test_the_served_address_is_the_host_and_port_given_to_serve(host, port, address):
+    """Issue 12 (4): links name the port the application is served on, never 5000 by default."""
+    from cli.main import served_address
+
+    assert served_address(host, port) == address
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", ""])
+def test_served_on_every_interface_links_use_the_machines_name(host, monkeypatch):
+    """0.0.0.0 is where the server listens, not an address a reader of an e-mail can open."""
+    import cli.main
+
+    monkeypatch.setattr(cli.main.socket, "getfqdn", lambda: "anct.prefecture.local")
+    assert cli.main.served_address(host, 5101) == "http://anct.prefecture.local:5101"
+
+
+def test_anct_base_url_wins_over_the_served_address_in_the_links(anct, monkeypatch, tmp_path):
+    """Issue 12 (4): behind a proxy the public address is ANCT_BASE_URL, whatever the port."""
+    monkeypatch.setenv("ANCT_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("ANCT_BASE_URL", "https://anct.example.fr")
+    anct(
+        "users", "create", "marie", "--name", "Marie Dupont", "--email", "marie@gueret.fr",
+        "--role", "collectivite", "--scope", "212309603",
+    )  # fmt: skip
+    anct("deploy", str(FIXTURES / "relance.bpmn"))
+    seen = served(anct, monkeypatch, "--port", "5101")
+    assert "liens des courriels vers https://anct.example.fr" in seen["output"]
+    service.start(
+        seen["app"].extensions["anct"], "relance", territory="23", siren="212309603",
+        data={"date_limite": "2026-12-31", "referent": "marie"},
+    )  # fmt: skip
+    (notice,) = json.loads(anct("notifications", "marie", "--json").stdout)
+    assert notice["link"] == f"https://anct.example.fr/taches/{notice['task_id']}"
+    anct("mail", "send")
+    (written,) = (tmp_path / "instance" / "courriels").glob("*.eml")
+    body = email.message_from_bytes(written.read_bytes(), policy=email.policy.default)
+    text = body.get_body(preferencelist=("plain",)).get_content()
+    assert "https://anct.example.fr/" in text and ":5101" not in text
+
+
 def test_users_notifications_and_mail_from_the_command_line(anct, monkeypatch, tmp_path):
     monkeypatch.setenv("ANCT_INSTANCE_PATH", str(tmp_path / "instance"))
     created = anct(
         "users", "create", "marie", "--name", "Marie Dupont", "--email", "marie@gueret.fr",
-        "--role", "collectivite", "--scope", "212 300 016", "--role", "comite",
+        "--role", "collectivite", "--scope", "212 309 603", "--role", "comite",
         "--password", "un mot de passe sûr",
     )  # fmt: skip
     assert created.stdout.strip() == (
-        "Utilisateur marie créé : collectivite (212300016), comite (national)."
+        "Utilisateur marie créé : collectivite (212309603), comite (national)."
     )
     refused = [
         (["users", "create", "marie", "--role", "comite"], "existe déjà"),
@@ -293,7 +371,7 @@ def test_users_notifications_and_mail_from_the_command_line(anct, monkeypatch, t
     anct("deploy", str(FIXTURES / "relance.bpmn"))
     data = '{"date_limite": "2026-12-31", "referent": "marie"}'
     reference = anct(
-        "start", "relance", "--territory", "23", "--siren", "212300016", "--data", data
+        "start", "relance", "--territory", "23", "--siren", "212309603", "--data", data
     ).stdout.split()[-1]
     listed = anct("notifications", "marie").stdout.splitlines()
     assert listed[0] == "1 non lue(s)."
@@ -328,7 +406,7 @@ def test_deploying_an_earlier_content_brings_that_version_back(anct, tmp_path):
     assert anct("deploy", str(path)).stdout.strip() == (
         "approbation  version 1  rétablie : les nouveaux dossiers y démarrent"
     )
-    anct("start", "approbation", "--territory", "23", "--siren", "212300016")
+    anct("start", "approbation", "--territory", "23", "--siren", "212309603")
     [started] = json.loads(anct("tasks", "--json").stdout)
     assert json.loads(anct("show", started["instance"], "--json").stdout)["version"] == 1
     assert anct("deploy", str(path)).stdout.strip() == "approbation  version 1  inchangée"
@@ -339,14 +417,14 @@ def test_deploying_an_earlier_content_brings_that_version_back(anct, tmp_path):
 
 def test_a_retired_process_takes_no_new_dossier_and_its_running_ones_go_on(anct):
     anct("deploy", str(FIXTURES / "approbation.bpmn"))
-    running = anct("start", "approbation", "--territory", "23", "--siren", "212300016")
+    running = anct("start", "approbation", "--territory", "23", "--siren", "212309603")
     reference = running.stdout.strip().splitlines()[-1]
 
     retired = anct("processes", "retire", "approbation")
     assert retired.stdout.strip() == (
         "Procédure « Demande d'approbation » retirée : les dossiers en cours continuent."
     )
-    refused = anct("start", "approbation", "--territory", "23", "--siren", "212300016", code=4)
+    refused = anct("start", "approbation", "--territory", "23", "--siren", "212309603", code=4)
     assert "est retirée : elle n'accepte plus de nouveaux dossiers" in refused.output
     [task] = json.loads(anct("tasks", "--json").stdout)
     anct("complete", task["id"], "--data", '{"montant": 500}')
@@ -358,4 +436,4 @@ def test_a_retired_process_takes_no_new_dossier_and_its_running_ones_go_on(anct)
     )
 
     anct("processes", "reinstate", "approbation")
-    anct("start", "approbation", "--territory", "23", "--siren", "212300016")
+    anct("start", "approbation", "--territory", "23", "--siren", "212309603")

@@ -10,9 +10,17 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import EngineError
+from engine.errors import EngineError, ScriptError
 
 log = logging.getLogger("anct.web")
+
+#: What a person reads when a script of the procedure fails on their submission: the fault is
+#: the procedure's, not theirs; the technical account goes to the logs only.
+SCRIPT_FAILED = (
+    "Votre saisie n'a pas pu être enregistrée : la procédure a rencontré une erreur "
+    "inattendue en la traitant. Vos informations sont conservées ci-dessous ; l'erreur a été "
+    "enregistrée pour l'équipe qui gère la procédure. Vous pouvez réessayer plus tard."
+)
 
 MESSAGES = {
     400: "La demande n'a pas pu être comprise.",
@@ -36,9 +44,22 @@ def _answer(status: int, message: str, code: str, details: dict[str, Any] | None
     return render_template("errors/erreur.html", status=status, message=message), status
 
 
+def log_script_failure(error: ScriptError, where: str) -> str:
+    """Log a procedure's script failure with everything a developer needs (the message naming
+    the BPMN element, the script's own traceback, the call stack) and return what the person
+    reads instead: never an exception name or a traceback."""
+    log.error(
+        "Script de procédure en échec (%s) : %s\n%s",
+        where, error.message, error.technical or "(pas de trace du script)", exc_info=error,
+    )  # fmt: skip
+    return SCRIPT_FAILED
+
+
 def init_app(app: Any) -> None:
     @app.errorhandler(EngineError)
     def engine_error(error: EngineError) -> ResponseReturnValue:
+        if isinstance(error, ScriptError):
+            return _answer(error.http_status, log_script_failure(error, request.path), error.code)
         return _answer(error.http_status, error.message, error.code, error.details)
 
     @app.errorhandler(CSRFError)

@@ -200,6 +200,14 @@ class _Checker:
                 self._check_operator(node)
             if kind in ("startEvent", "intermediateCatchEvent", "boundaryEvent"):
                 self._check_timer(node)
+            if kind == "endEvent":
+                motive = node.find(
+                    "bpmn:extensionElements/spiffworkflow:properties/"
+                    "spiffworkflow:property[@name='motif']",
+                    NS,
+                )
+                if motive is not None:
+                    self._compile(node, motive.get("value") or "", "eval", "propriété « motif »")
 
     def _lanes(self, scope: etree._Element) -> dict[str, etree._Element]:
         lanes: dict[str, etree._Element] = {}
@@ -220,6 +228,11 @@ class _Checker:
     def _check_human_task(
         self, node: etree._Element, lane: etree._Element | None, needs_lane: bool
     ) -> None:
+        for prop in node.iterfind(
+            "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property[@name='pour']",
+            NS,
+        ):
+            self._compile(prop, prop.get("value") or "", "eval", "propriété « pour »")
         if lane is None:
             if needs_lane:
                 self.problem(

@@ -9,7 +9,12 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from .conditions import check_conditions
 from .files import check_file_fields
+from .internal import check_internal
+from .people import check_person_fields
+from .prefill import check_prefill
+from .rules import check_rules
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,16 @@ def check_form(text: str) -> dict[str, Any]:
     problems = check_file_fields(form)
     if problems:
         raise FormProblem("champs fichier : " + " ; ".join(problems))
+    for kind, check in (("champs personne", check_person_fields),
+                        ("champs conditionnels", check_conditions),
+                        ("champs préremplis", check_prefill),
+                        ("règles entre champs", check_rules)):  # fmt: skip
+        problems = check(form)
+        if problems:
+            raise FormProblem(f"{kind} : " + " ; ".join(problems))
+    marks = check_internal(form)
+    if marks:
+        raise FormProblem(" ; ".join(marks))
     order = form.get("x-ordre", [])
     unknown = [name for name in order if name not in form["properties"]]
     if unknown:

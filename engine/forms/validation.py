@@ -7,6 +7,7 @@ of the dossier (a decision, a campaign, an amount computed by the engine).
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Any
 
@@ -17,6 +18,9 @@ from stdnum.fr import siret as stdnum_siret
 
 from ..errors import InvalidInput
 from ..territory import Territories
+from .conditions import apply_conditions
+from .people import person_errors
+from .rules import rule_errors
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -125,13 +129,27 @@ def _message(error: ValidationError, form: dict[str, Any]) -> str:
 
 
 def validate_submission(
-    validator: Draft202012Validator, data: dict[str, Any], title: str = ""
+    validator: Draft202012Validator,
+    data: dict[str, Any],
+    title: str = "",
+    people: Mapping[str, Collection[str]] | None = None,
 ) -> dict[str, Any]:
-    """The submitted data restricted to the form's fields, or InvalidInput listing each error."""
+    """The submitted data restricted to the form's fields, or InvalidInput listing each error.
+
+    Fields whose `x-si` does not hold are dropped first, and never required (conditions.py).
+    `people` gives, per role, the logins of its active accounts: a person field (people.py)
+    accepts only those (none without it, so that a caller cannot skip the check by omission).
+    """
     form = validator.schema
+    data, ignored = apply_conditions(form, data)
     errors: dict[str, str] = {}
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
-        errors.setdefault(_field(error), _message(error, form))
+        if _field(error) not in ignored:
+            errors.setdefault(_field(error), _message(error, form))
+    for name, message in person_errors(form, data, people or {}).items():
+        errors.setdefault(name, message)
+    for name, message in rule_errors(form, data, errors).items():
+        errors.setdefault(name, message)
     if errors:
         labels = form.get("properties", {})
         parts = [

@@ -64,6 +64,8 @@ class Event:
     task_name: str | None = None
     due_at: datetime | None = None
     outcome: str | None = None
+    #: Why the dossier ended, in words (a decision's reason), when the procedure gives it.
+    motive: str | None = None
     error: str | None = None
 
 

@@ -7,6 +7,7 @@ really reached an end event with every token, and refuse to let a tree grow near
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,8 @@ from ..definitions.timers import CYCLE_FIRINGS
 from ..errors import EngineError, ProcessIncident, ScriptError
 from ..sandbox.environment import SandboxedScriptEngine
 from .snapshot import take
+
+logger = logging.getLogger(__name__)
 
 #: Deepest task tree we let an instance reach; the library silently stops at 1 000.
 MAX_TREE_DEPTH = 900
@@ -175,7 +178,7 @@ def _unwrap(exc: BaseException) -> EngineError:
     if task is not None:
         spec = getattr(task, "task_spec", task)
         where = f"« {getattr(spec, 'bpmn_name', None) or getattr(spec, 'bpmn_id', '')} » : "
-    return ScriptError(f"{where}le moteur a refusé l'étape ({exc})")
+    return ScriptError(f"{where}le moteur a refusé l'étape ({exc})", cause=exc)
 
 
 def _depth(task: Any) -> int:
@@ -236,6 +239,32 @@ def outcome_label(workflow: BpmnWorkflow) -> str | None:
     if end is None:
         return None
     return end.task_spec.bpmn_name or outcome_of(workflow)
+
+
+#: Where the dossier keeps, once closed, why in words (the end event's `motif` property).
+MOTIVE = "motif_issue"
+
+
+def outcome_motive(workflow: BpmnWorkflow) -> str | None:
+    """Why the dossier ended, in words, from the `motif` property of the end event reached: an
+    expression on the dossier's data (`motif`, the admissibility table's reason; `motif_comite`;
+    or a quoted text). The person told of a refusal reads it on the dossier page, in the
+    notification and the e-mail. None without the property, or when it gives nothing (a
+    closure is never refused for want of its explanation)."""
+    end = _last_end(workflow)
+    if end is None:
+        return None
+    properties = (getattr(end.task_spec, "extensions", {}) or {}).get("properties", {})
+    expression = properties.get("motif")
+    if not expression:
+        return None
+    try:
+        value = workflow.script_engine.environment.evaluate(expression, end.data)
+    except EngineError as exc:
+        logger.warning("« %s » : propriété « motif » : %s", end.task_spec.bpmn_id, exc.message)
+        return None
+    text = str(value).strip() if value is not None else ""
+    return text[:2000] or None
 
 
 def current_data(workflow: BpmnWorkflow, previous: dict[str, Any], log: StepLog) -> dict[str, Any]:

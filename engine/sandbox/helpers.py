@@ -132,9 +132,17 @@ def make_helpers(clock: Clock) -> dict[str, Any]:
     return helpers
 
 
-def refuser(message: Any) -> None:
-    """Refuse the step with a message for the person (the task stays open, nothing is kept)."""
-    raise InvalidInput(str(message)[:1000] or "Étape refusée.")
+def refuser(message: Any, champ: Any = None) -> None:
+    """Refuse the step with a message for the person (the task stays open, nothing is kept).
+
+    Business rules of a procedure are written with it, never with `raise`: the person reads
+    the message on the form, next to the field `champ` when the script names it (a dotted
+    path such as `actions.0.fin`), and corrects their entry.
+    """
+    text = str(message)[:1000] or "Étape refusée."
+    if champ is None or str(champ).strip() == "":
+        raise InvalidInput(text)
+    raise InvalidInput(text, fields={str(champ).strip()[:200]: text})
 
 
 _LIBRARY_MODULES = frozenset({"time", "_strptime"})

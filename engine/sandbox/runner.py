@@ -88,7 +88,7 @@ class Sandbox:
             raise SandboxViolation("Expression interrompue : récursion trop profonde.") from None
         except Exception as exc:
             raise ScriptError(
-                f"Erreur dans l'expression « {expression.strip()} » : {_describe(exc)}"
+                f"Erreur dans l'expression « {expression.strip()} » : {_describe(exc)}", cause=exc
             ) from None
 
     def execute(
@@ -106,7 +106,9 @@ class Sandbox:
         except Exception as exc:
             line = _script_line(exc)
             where = f" (ligne {line})" if line else ""
-            raise ScriptError(f"Erreur dans le script{where} : {_describe(exc)}") from None
+            raise ScriptError(
+                f"Erreur dans le script{where} : {_describe(exc)}", cause=exc
+            ) from None
         namespace.pop("__builtins__", None)
         for name in extra or ():
             namespace.pop(name, None)

@@ -27,6 +27,7 @@ from ..attachments.sniff import BY_MEDIA_TYPE, Refused, check_file, labels
 from ..errors import Conflict, InvalidInput, NotFound
 from ..forms.files import FileField, file_fields, value_at, with_value
 from ..store.models import Attachment, AuditEvent, HumanTask, ProcessInstance, User
+from . import visibility
 from .context import Services
 from .viewer import Viewer
 
@@ -295,6 +296,9 @@ def for_dossier(services: Services, viewer: Viewer, reference: str) -> list[List
             _TABLE,
             _ATTACHER.c.name.label("attacher_name"),
             _ATTACHING_TASK.c.name.label("task_name"),
+            ProcessInstance.process_version_id.label("instance_version"),
+            ProcessInstance.territory.label("instance_territory"),
+            ProcessInstance.siren.label("instance_siren"),
         )
         .join(ProcessInstance, ProcessInstance.id == _TABLE.c.instance_id)
         .outerjoin(_ATTACHER, _ATTACHER.c.login == _TABLE.c.attached_by)
@@ -305,6 +309,14 @@ def for_dossier(services: Services, viewer: Viewer, reference: str) -> list[List
     )
     with services.read() as connection:
         rows = connection.execute(query).all()
+    hidden = (
+        visibility.hidden_paths(
+            services, viewer, version_id=rows[0].instance_version,
+            territory=rows[0].instance_territory, siren=rows[0].instance_siren,
+        )
+        if rows
+        else []
+    )  # fmt: skip
     return [
         Listed(
             id=row.id, filename=row.filename, size=row.size, media_type=row.media_type,
@@ -313,6 +325,7 @@ def for_dossier(services: Services, viewer: Viewer, reference: str) -> list[List
             task_name=row.task_name,
         )
         for row in rows
+        if not visibility.under(row.field, hidden)
     ]  # fmt: skip
 
 
@@ -327,6 +340,7 @@ def download(services: Services, viewer: Viewer, attachment_id: int) -> Download
     """A file's bytes, for whoever may see its dossier (the rules of `Viewer.dossier_filter`),
     or, not attached yet, for whoever sent it. NotFound for anyone else, as for a file that
     does not exist."""
+    dossier = None
     with services.read() as connection:
         row = connection.execute(select(_TABLE).where(_TABLE.c.id == attachment_id)).first()
         if row is None:
@@ -334,14 +348,21 @@ def download(services: Services, viewer: Viewer, attachment_id: int) -> Download
         elif row.instance_id is None:
             allowed = viewer.operator or row.uploaded_by == viewer.login
         else:
-            allowed = (
-                connection.execute(
-                    select(ProcessInstance.id).where(
-                        ProcessInstance.id == row.instance_id, viewer.dossier_filter()
-                    )
-                ).first()
-                is not None
-            )
+            dossier = connection.execute(
+                select(
+                    ProcessInstance.process_version_id,
+                    ProcessInstance.territory,
+                    ProcessInstance.siren,
+                ).where(ProcessInstance.id == row.instance_id, viewer.dossier_filter())
+            ).first()
+            allowed = dossier is not None
+    if allowed and row is not None and dossier is not None:
+        # A file attached in an internal field is as unknown to the authority as its field.
+        hidden = visibility.hidden_paths(
+            services, viewer, version_id=dossier.process_version_id,
+            territory=dossier.territory, siren=dossier.siren,
+        )  # fmt: skip
+        allowed = not visibility.under(row.field, hidden)
     if not allowed or row is None:
         raise NotFound(f"Pièce jointe introuvable : « {attachment_id} ».")
     content = services.blob_store().get(row.sha256)

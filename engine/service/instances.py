@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -10,12 +9,12 @@ from typing import Any
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, select, update
 
-from ..definitions.bundle import FORMS
 from ..definitions.validation import executable_processes
 from ..definitions.xml import parse_xml
 from ..errors import NotFound, ProcessIncident
 from ..forms import validate_submission
 from ..runtime import snapshot
+from ..runtime.runner import MOTIVE
 from ..store.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, Timer, User
 from ..store.steps import next_reference_number
 from ..territory import check_siren
@@ -25,7 +24,7 @@ from .deployments import current_version_in
 from .operators import step_context
 from .validation import check_data
 from .viewer import ASSIGNED_ONLY, Viewer
-from .visibility import form_fields, visible_data  # noqa: F401 - form_fields: callers of old
+from .visibility import form_fields, visible_data  # noqa: F401 - form_fields, for its callers
 
 
 @dataclass
@@ -161,6 +160,8 @@ class InstanceDetails:
     territory_label: str = ""
     #: The name of the end event reached (« Dossier orienté localement »), once finished.
     outcome_label: str | None = None
+    #: Why it ended, in words (the end event's `motif`), once finished, if the procedure says.
+    outcome_motive: str | None = None
     #: Id of the deployed version the dossier runs on (its forms and diagram).
     version_id: int | None = None
 
@@ -218,7 +219,7 @@ def get_instance(services: Services, reference: str, viewer: Viewer) -> Instance
             .where(AuditEvent.instance_id == instance.id)
             .order_by(AuditEvent.id)
         ).all()
-        actors = {e.actor for e in history if e.actor}
+        actors = {e.actor for e in history if e.actor} | {t.assignee for t in tasks if t.assignee}
         names = (
             dict(
                 connection.execute(
@@ -242,7 +243,8 @@ def get_instance(services: Services, reference: str, viewer: Viewer) -> Instance
         completed_at=instance.completed_at, created_by=instance.created_by,
         tasks=[
             {**_task_dict(t, instance.reference, now),
-             "may_act": viewer.may_act(t.role, t.territory, t.siren, t.assignee)}
+             "may_act": viewer.may_act(t.role, t.territory, t.siren, t.assignee),
+             "assignee_name": names.get(t.assignee)}
             for t in tasks
         ],
         timers=[
@@ -258,6 +260,9 @@ def get_instance(services: Services, reference: str, viewer: Viewer) -> Instance
         organisation=instance.organisation,
         territory_label=services.territories.label(instance.territory),
         outcome_label=(ends[-1] if ends else None) if instance.status == steps.COMPLETED else None,
+        outcome_motive=(
+            (instance.data or {}).get(MOTIVE) if instance.status == steps.COMPLETED else None
+        ),
         version_id=instance.process_version_id,
     )  # fmt: skip
 

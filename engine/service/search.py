@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, func, select
 
+from .. import labels
 from ..errors import InvalidInput
 from ..roles import COLLECTIVITE
 from ..store.models import HumanTask, ProcessInstance, ProcessVersion, Timer
@@ -19,7 +20,7 @@ from .context import Services
 from .instances import _task_dict
 from .viewer import Viewer
 
-STATUSES = {"en_cours": "En cours", "terminee": "Terminé", "incident": "Incident"}
+STATUSES = labels.DOSSIER_STATUSES
 PER_PAGE = 20
 MAX_PER_PAGE = 100
 #: At most this many dossiers in one export (newest first): a spreadsheet stays usable and one
@@ -127,16 +128,24 @@ def search(services: Services, viewer: Viewer, filters: SearchFilter | None = No
 def export(services: Services, viewer: Viewer, filters: SearchFilter | None = None) -> SearchPage:
     """Every dossier matching the filters within the viewer's scope, newest first, without
     pages but at most `EXPORT_LIMIT` (`total` says how many matched): the CSV export of the
-    search, under the same scope condition as the search itself."""
+    search, under the same scope condition as the search itself. Each item also carries the
+    dossier's `data` and `process_version_id`: the export lists the amounts its forms declare."""
     filters = filters or SearchFilter()
-    return _run(services, _where(services, viewer, filters), 1, EXPORT_LIMIT, filters)
+    where = _where(services, viewer, filters)
+    extra = (ProcessInstance.process_version_id, ProcessInstance.data)
+    return _run(services, where, 1, EXPORT_LIMIT, filters, extra)
 
 
 def _run(
-    services: Services, where: ColumnElement[bool], page: int, per_page: int, filters: Any
+    services: Services,
+    where: ColumnElement[bool],
+    page: int,
+    per_page: int,
+    filters: Any,
+    extra: tuple[Any, ...] = (),
 ) -> SearchPage:
     query = (
-        select(*_COLUMNS)
+        select(*_COLUMNS, *extra)
         .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
         .where(where)
         .order_by(ProcessInstance.created_at.desc(), ProcessInstance.id.desc())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,6 +13,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, bindparam, select
 
+from .. import labels
 from ..definitions.timers import duration_after, to_moment
 from ..definitions.validation import escalation_roles
 from ..errors import EngineError, InvalidInput, NotFound, ScriptError
@@ -29,11 +31,21 @@ from ..notifications.recipients import Target
 from ..roles import ASSIGNED_ONLY, COLLECTIVITE
 from ..runtime import snapshot
 from ..runtime.jsondata import changes, to_json
-from ..runtime.runner import StepLog, current_data, outcome_label, outcome_of
+from ..runtime.runner import (
+    MOTIVE,
+    StepLog,
+    current_data,
+    outcome_label,
+    outcome_motive,
+    outcome_of,
+)
 from ..store.models import HumanTask, ProcessInstance, User
 from ..store.steps import StepWrite, TaskRow, TimerRow, save_step
 from ..territory import check_siren
 from .context import Services
+from .task_names import task_name
+
+logger = logging.getLogger(__name__)
 
 RUNNING, COMPLETED, INCIDENT = "en_cours", "terminee", "incident"
 
@@ -119,6 +131,9 @@ def commit(
     after = snapshot.take(workflow)
     data = to_json(current_data(workflow, instance.data, log))
     completed = workflow.is_completed()
+    motive = outcome_motive(workflow) if completed else None
+    if motive:
+        data[MOTIVE] = motive
     step = StepWrite(
         instance_id=instance.id,
         process_id=instance.process_id,
@@ -229,7 +244,8 @@ def _events(
         events.append(
             Event(
                 DECISION, Target(COLLECTIVITE, None, instance.siren),
-                outcome=outcome_label(workflow) or step.outcome,
+                outcome=labels.outcome(step.outcome, outcome_label(workflow)),
+                motive=step.data.get(MOTIVE),
             )
         )  # fmt: skip
     return events
@@ -304,9 +320,26 @@ def _task_row(
     except InvalidInput as exc:
         raise ScriptError(f"« {task.name} » ({task.bpmn_id}) : {exc.message}") from None
     return TaskRow(
-        task.id, task.bpmn_id, task.name, task.role, task.form_ref, assignee, due_at,
-        siren, territory,
+        task.id, task.bpmn_id, _named(services, spiff_task, task), task.role, task.form_ref,
+        assignee, due_at, siren, territory,
     )  # fmt: skip
+
+
+def _named(services: Services, spiff_task: Any, task: snapshot.OpenTask) -> str:
+    """The task's name, with the signatory its `pour` property names (see task_names).
+
+    A name is never worth refusing a step: when the data does not name the signatory (an
+    optional field left empty), the task keeps its BPMN name, which says for whom in general.
+    """
+    expression = task.properties.get("pour")
+    if not expression:
+        return task.name
+    try:
+        whom = services.runner.script_engine.environment.evaluate(expression, spiff_task.data)
+    except EngineError as exc:
+        logger.info("« %s » (%s) : propriété « pour » : %s", task.name, task.bpmn_id, exc.message)
+        return task.name
+    return task_name(task.name, whom)
 
 
 def _due(

@@ -23,6 +23,8 @@ from sqlalchemy import (
 
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessIncident
 from ..forms import validate_submission
+from ..forms.people import person_roles
+from ..forms.prefill import prefilled
 from ..roles import EQUIPE_NATIONALE, PREFET
 from ..runtime import snapshot
 from ..store.models import (
@@ -34,12 +36,14 @@ from ..store.models import (
     User,
     UserGrant,
 )
-from . import attachments, steps
+from . import attachments, steps, users
 from .context import Services
 from .instances import _task_dict, mark_incident
 from .operators import step_context
+from .task_names import kind_name
 from .validation import check_data
 from .viewer import ASSIGNED_ONLY, Viewer
+from .visibility import visible_data
 
 OPEN = "ouverte"
 OVERDUE, THIS_WEEK = "en_retard", "cette_semaine"
@@ -249,7 +253,13 @@ def inbox_facets(services: Services, viewer: Viewer, *, territories: bool = Fals
     count = func.count().label("n")
     with services.read() as connection:
         kinds = connection.execute(
-            select(HumanTask.process_id, HumanTask.bpmn_id, func.min(HumanTask.name), count)
+            select(
+                HumanTask.process_id,
+                HumanTask.bpmn_id,
+                func.min(HumanTask.name),
+                func.max(HumanTask.name),
+                count,
+            )
             .where(*scope)
             .group_by(HumanTask.process_id, HumanTask.bpmn_id)
         ).all()
@@ -268,8 +278,8 @@ def inbox_facets(services: Services, viewer: Viewer, *, territories: bool = Fals
             else []
         )
     found = [
-        TaskKind(process_id, names.get(process_id, process_id), bpmn_id, name, n)
-        for process_id, bpmn_id, name, n in kinds
+        TaskKind(process_id, names.get(process_id, process_id), bpmn_id, kind_name(first, last), n)
+        for process_id, bpmn_id, first, last, n in kinds
     ]
     found.sort(key=lambda k: (k.process_name, k.name))
     return InboxFacets(
@@ -441,7 +451,9 @@ def complete(
                     connection, validator.schema, data, owner=viewer.login,
                     any_owner=viewer.operator, instance_id=instance.id,
                 )  # fmt: skip
-                data = validate_submission(validator, data, task.name)
+                people = users.people_by_role(connection, person_roles(validator.schema))
+                active = {role: {login for login, _ in found} for role, found in people.items()}
+                data = validate_submission(validator, data, task.name, people=active)
             workflow = steps.open_workflow(services, instance, connection)
             before = snapshot.take(workflow)
             if task.id not in before.tasks:
@@ -504,6 +516,8 @@ class TaskPage:
     may_release: bool = False
     #: The viewer hands this task out (national team, expert missions) without acting on it.
     supervising: bool = False
+    #: Role → (login, name) of its active accounts, for the form's person fields.
+    people: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
     @property
     def open(self) -> bool:
@@ -581,6 +595,7 @@ def task_form(services: Services, viewer: Viewer, task_id: str) -> TaskPage:
             except KeyError:
                 schema = None
         may_assign = _may_assign(viewer, row)
+        people = users.people_by_role(connection, person_roles(schema))
         colleagues = (
             [c for c in _colleagues(connection, row) if c[0] != viewer.login] if may_assign else []
         )
@@ -592,9 +607,14 @@ def task_form(services: Services, viewer: Viewer, task_id: str) -> TaskPage:
             else None
         )
     now = services.clock.now()
-    instance_data = row.instance_data or {}
-    fields = (schema or {}).get("properties") or {}
-    data = {name: instance_data[name] for name in fields if name in instance_data}
+    # The requesting authority reads neither the internal fields nor prefills from them.
+    instance_data = visible_data(
+        services, viewer, version_id=row.process_version_id,
+        territory=row.instance_territory, siren=row.instance_siren,
+        data=row.instance_data or {},
+    )  # fmt: skip
+    # The dossier's values of the form's fields, else what `x-prerempli` derives from it.
+    data = prefilled(schema, instance_data) if schema else {}
     task = _inbox_dict(services, row, now)
     holder = row.assignee or row.completed_by
     sees_dossier = viewer.may_see(
@@ -613,6 +633,7 @@ def task_form(services: Services, viewer: Viewer, task_id: str) -> TaskPage:
         may_release=releasable(row, viewer),
         supervising=not viewer.operator and _supervises(viewer, row)
         and not viewer.may_act(row.role, row.territory, row.siren, row.assignee),
+        people=people,
     )  # fmt: skip
 
 

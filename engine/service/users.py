@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from ..clock import PARIS
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -243,6 +244,26 @@ def list_accounts(services: Services) -> list[Account]:
                 tuple(by_login.get(u.login, [])))
         for u in users
     ]  # fmt: skip
+
+
+def people_by_role(
+    connection: Connection, roles: Collection[str]
+) -> dict[str, list[tuple[str, str]]]:
+    """(login, name) of the active accounts holding each role, ordered by name: whom a person
+    field of a form offers (engine/forms/people.py), and the only logins it accepts."""
+    people: dict[str, list[tuple[str, str]]] = {role: [] for role in roles}
+    if not people:
+        return people
+    rows = connection.execute(
+        select(UserGrant.role, User.login, User.name)
+        .join(User, User.login == UserGrant.login)
+        .where(User.active.is_(True), UserGrant.role.in_(list(people)))
+        .distinct()
+        .order_by(User.name, User.login)
+    ).all()
+    for row in rows:
+        people[row.role].append((row.login, row.name))
+    return people
 
 
 # --- Administration (the admin page): every field checked, every error named after its field ---

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, true
 
-from ..roles import ASSIGNED_ONLY
+from ..roles import ASSIGNED_ONLY, COLLECTIVITE
 from ..store.models import HumanTask, ProcessInstance
 
 
@@ -58,6 +58,22 @@ class Viewer:
             if grant.covers(territory, siren):
                 return True
         return False
+
+    def sees_internal(self, territory: str, siren: str) -> bool:
+        """Whether the viewer reads the internal fields (`"x-interne"`) of a dossier they see.
+
+        The State's staff do (préfet, national team, committee, experts): those fields are
+        what they write for one another, such as the préfet's opinion and ranking. The
+        requesting authority does not, even when one of its agents also holds a staff role
+        elsewhere: only a staff role over this dossier counts.
+        """
+        if self.operator:
+            return True
+        return any(
+            grant.role != COLLECTIVITE
+            and (grant.role in ASSIGNED_ONLY or grant.covers(territory, siren))
+            for grant in self.grants
+        )
 
     def task_filter(self) -> ColumnElement[bool]:
         """SQL condition selecting the tasks this viewer may act on."""

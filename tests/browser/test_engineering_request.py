@@ -79,7 +79,7 @@ def file_the_request(page: Page) -> str:
     expect(page.get_by_label("Nom de la collectivité", exact=True)).to_have_value(
         "Commune de Guéret"
     )
-    expect(page.get_by_label("SIREN de la collectivité")).to_have_value("212300016")
+    expect(page.get_by_label("SIREN de la collectivité")).to_have_value("212309603")
 
     page.get_by_label("Intitulé du projet", exact=True).fill(PROJECT)
     page.get_by_label("Description du projet").fill(
@@ -107,7 +107,7 @@ def file_the_request(page: Page) -> str:
     reference = page.url.rsplit("/", 1)[-1]
     flash(page, f"Votre demande {reference} a été déposée.")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Dossier {reference}")
-    expect(page.get_by_test_id("demandeur")).to_have_text("Commune de Guéret (SIREN 212300016)")
+    expect(page.get_by_test_id("demandeur")).to_have_text("Commune de Guéret (SIREN 212309603)")
     expect(page.get_by_test_id("taches")).to_contain_text("Qualifier le besoin")
     return reference
 
@@ -198,7 +198,8 @@ def test_an_engineering_request_from_filing_to_the_committee_decision(session_fo
     proposed = national.get_by_role("group", name="Accompagnement proposé")
     tick(proposed.get_by_label("Montage de projet", exact=True))
     tick(national.get_by_label("Un opérateur partenaire (Cerema"))
-    national.get_by_label("Identifiant de l'expert désigné").fill("expert.cerema")
+    # The expert is chosen among the platform's active expert accounts, not typed.
+    national.get_by_label("Compte de l'expert désigné").select_option("expert.cerema")
     expert = national.get_by_role("group", name="Expert désigné")
     expert.get_by_label("Prénom et nom", exact=True).fill("Luc Petit")
     expert.get_by_label("Organisme", exact=True).fill("Cerema Centre-Est")

@@ -156,7 +156,7 @@ def get(url: str) -> tuple[int, str]:
 def start_dossier(env: dict[str, str]) -> str:
     data = json.dumps({"date_limite": "2099-12-31", "referent": "marie"})
     started = anct(
-        env, "start", "relance", "--territory", "23", "--siren", "212300016", "--data", data
+        env, "start", "relance", "--territory", "23", "--siren", "212309603", "--data", data
     )
     return started.stdout.split()[-1]
 
@@ -185,7 +185,7 @@ def test_web_and_two_workers_carry_dossiers_through_timers(
     try:
         deployed = anct(env, "deploy", str(definitions))
         assert deployed.stdout.strip() == "relance  version 1  nouvelle version"
-        anct(env, "users", "create", "marie", "--role", "collectivite", "--scope", "212300016")
+        anct(env, "users", "create", "marie", "--role", "collectivite", "--scope", "212309603")
 
         port = free_port()
         processes.start(

@@ -13,7 +13,7 @@ from engine.errors import Conflict
 from tests.conftest import FIXTURES, _truncate
 
 pytestmark = pytest.mark.postgresql
-CREUSE = {"territory": "23", "siren": "212300016"}
+CREUSE = {"territory": "23", "siren": "212309603"}
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ def test_monthly_cycle_keeps_to_the_end_of_month_and_logs_each_firing(
     path.write_text(CYCLE, encoding="utf-8")
     service.deploy_path(services, path)
     clock.set("2027-01-30T09:00:00+01:00")
-    started = service.start(services, "suivi", territory="23", siren="212300016")
+    started = service.start(services, "suivi", territory="23", siren="212309603")
     expected = ["2027-01-31T08:00:00", "2027-02-28T08:00:00", "2027-03-31T08:00:00"]
     for turn, due in enumerate(expected, start=1):
         [timer] = service.get_instance(services, started.reference, operator).timers
@@ -61,7 +61,7 @@ def test_an_instance_advanced_late_fires_every_missed_turn_in_order(
     path.write_text(CYCLE, encoding="utf-8")
     service.deploy_path(services, path)
     clock.set("2027-01-30T09:00:00+01:00")
-    started = service.start(services, "suivi", territory="23", siren="212300016")
+    started = service.start(services, "suivi", territory="23", siren="212309603")
     clock.set("2027-06-01T09:00:00+02:00")  # the scheduler was away for four months
     service.advance(services, started.reference)
     details = service.get_instance(services, started.reference, operator)

@@ -29,7 +29,7 @@ def test_same_content_is_not_a_new_version_and_changed_content_is(services, oper
     assert [(d.process_id, d.version, d.new) for d in first] == [("approbation", 1, True)]
     assert [(d.version, d.new) for d in again] == [(1, False)]
 
-    running = service.start(services, "approbation", territory="23", siren="212300016")
+    running = service.start(services, "approbation", territory="23", siren="212309603")
     path.write_text(
         APPROBATION.replace("montant &gt; 10000", "montant &gt; 20000"), encoding="utf-8"
     )
@@ -44,7 +44,7 @@ def test_same_content_is_not_a_new_version_and_changed_content_is(services, oper
     assert details.version == 1
     assert [t["bpmn_id"] for t in details.tasks] == ["donner_avis"]
 
-    newer = service.start(services, "approbation", territory="23", siren="212300016")
+    newer = service.start(services, "approbation", territory="23", siren="212309603")
     task = next(
         t for t in service.list_tasks(services, operator) if t["instance"] == newer.reference
     )
@@ -216,7 +216,7 @@ def test_decision_tables_run_and_belong_to_the_version(services, operator, tmp_p
         "cofinancement",
         data={"population": 1200, "cout": 100000},
         territory="23",
-        siren="212300016",
+        siren="212309603",
     )
     assert service.get_instance(services, small.reference, operator).data["aide"] == 80000
 
@@ -231,7 +231,7 @@ def test_decision_tables_run_and_belong_to_the_version(services, operator, tmp_p
         "cofinancement",
         data={"population": 1200, "cout": 100000},
         territory="23",
-        siren="212300016",
+        siren="212309603",
     )
     details = service.get_instance(services, again.reference, operator)
     assert (details.version, details.data["taux"], details.data["aide"]) == (2, 70, 70000)
@@ -252,7 +252,7 @@ def test_decision_table_expressions_run_in_the_sandbox(services, tmp_path):
             "cofinancement",
             data={"population": 1200, "cout": 1},
             territory="23",
-            siren="212300016",
+            siren="212309603",
         )
 
 

@@ -7,8 +7,8 @@ import pytest
 from engine import service
 from engine.errors import InvalidInput
 
-GUERET = {"territory": "23", "siren": "212300016"}
-PREFET = service.Viewer("prefet.creuse", (service.Grant("collectivite", "212300016"),))
+GUERET = {"territory": "23", "siren": "212309603"}
+PREFET = service.Viewer("prefet.creuse", (service.Grant("collectivite", "212309603"),))
 
 
 def start(services: service.Services, limit: str) -> str:

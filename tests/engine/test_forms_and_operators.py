@@ -16,13 +16,13 @@ from engine.service.operators import IMPLEMENTATIONS
 from engine.store.models import ProcessInstance
 from tests.conftest import FIXTURES
 
-GUERET = {"territory": "23", "siren": "212300016"}
+GUERET = {"territory": "23", "siren": "212309603"}
 CANDIDATURE = {
     "campagne": "essai-2026",
     "projet": "Tiers-lieu de la gare",
     "montant": 50000,
     "commune": "23096",
-    "signataires": [{"siren": "212300016"}, {"siren": "200041630"}],
+    "signataires": [{"siren": "212309603"}, {"siren": "200041630"}],
 }
 
 
@@ -128,11 +128,11 @@ def test_each_signatory_sees_only_its_own_signature(appel, operator):
     service.complete(
         appel, operator, selection_task(appel, started.reference)["id"], {"montant_accorde": 1000}
     )
-    gueret = service.Viewer("gueret", (service.Grant("collectivite", "212300016"),))
+    gueret = service.Viewer("gueret", (service.Grant("collectivite", "212309603"),))
     ardenne = service.Viewer("ardenne", (service.Grant("collectivite", "200041630"),))
     [mine] = service.list_tasks(appel, gueret)
     [theirs] = service.list_tasks(appel, ardenne)
-    assert (mine["siren"], theirs["siren"]) == ("212300016", "200041630")
+    assert (mine["siren"], theirs["siren"]) == ("212309603", "200041630")
     with pytest.raises(InvalidInput, match="Cochez la case pour signer"):
         service.complete(appel, gueret, mine["id"], {"signe": False})
     service.complete(appel, gueret, mine["id"], {"signe": True})
@@ -248,7 +248,7 @@ def test_a_script_can_refuse_a_step_with_a_plain_message(appel, operator, tmp_pa
 
 
 def test_messages_of_nested_fields_are_the_form_s_own(appel):
-    data = {**CANDIDATURE, "signataires": [{"siren": "212300016"}, {"nom": "Sans SIREN"}]}
+    data = {**CANDIDATURE, "signataires": [{"siren": "212309603"}, {"nom": "Sans SIREN"}]}
     with pytest.raises(InvalidInput) as caught:
         service.start(appel, "appel", data=data, **GUERET)
     assert caught.value.details["fields"] == {

@@ -11,7 +11,7 @@ from engine import service
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.store.models import ProcessInstance, Timer
 
-CREUSE = {"territory": "23", "siren": "212300016"}  # commune de Guéret
+CREUSE = {"territory": "23", "siren": "212309603"}  # commune de Guéret
 ARDENNES = {"territory": "08", "siren": "200041630"}  # CA Ardenne Métropole
 
 
@@ -37,8 +37,8 @@ def test_references_follow_procedure_department_year_sequence(deployed):
 @pytest.mark.parametrize(
     ("territory", "siren", "message"),
     [
-        ("99", "212300016", "Code de département inconnu"),
-        ("abc", "212300016", "Code de département inconnu"),
+        ("99", "212309603", "Code de département inconnu"),
+        ("abc", "212309603", "Code de département inconnu"),
         ("23", "212300017", "SIREN"),
         ("23", "12345", "SIREN"),
     ],
@@ -53,7 +53,7 @@ def test_invalid_territory_or_siren_is_refused_and_nothing_is_created(
 
 
 def test_territory_codes_are_normalised(deployed):
-    started = service.start(deployed, "approbation", territory="2a", siren="212300016")
+    started = service.start(deployed, "approbation", territory="2a", siren="212309603")
     assert started.reference.startswith("APP-2A-")
 
 
@@ -178,7 +178,7 @@ def test_inbox_is_scoped_by_role_and_territory(deployed):
     prefet_23 = service.Viewer("prefet23", (service.Grant("prefet", "23"),))
     prefet_08 = service.Viewer("prefet08", (service.Grant("prefet", "08"),))
     national = service.Viewer("anct", (service.Grant("equipe_nationale"),))
-    mairie = service.Viewer("gueret", (service.Grant("collectivite", "212300016"),))
+    mairie = service.Viewer("gueret", (service.Grant("collectivite", "212309603"),))
 
     assert [t["instance"] for t in service.list_tasks(deployed, prefet_23)] == [creuse.reference]
     assert [t["instance"] for t in service.list_tasks(deployed, prefet_08)] == [ardennes.reference]
@@ -319,10 +319,10 @@ def test_an_expert_sees_only_the_dossiers_of_missions_assigned_to_them(deployed,
 
     ensure_demo(deployed)
     data = {"date_limite": "2026-04-01", "referent": "expert.cerema"}
-    mine = service.start(deployed, "relance", data=data, territory="23", siren="212300016")
+    mine = service.start(deployed, "relance", data=data, territory="23", siren="212309603")
     other = service.start(
         deployed, "relance", data={**data, "referent": "autre.expert"},
-        territory="23", siren="212300016",
+        territory="23", siren="212309603",
     )  # fmt: skip
     expert = service.Viewer("expert.cerema", (service.Grant("expert"),))
     assert service.get_instance(deployed, mine.reference, expert).reference == mine.reference

@@ -9,7 +9,7 @@ from engine import service
 from engine.errors import ProcessIncident
 from engine.store.models import HumanTask, ProcessInstance
 
-CREUSE = {"territory": "23", "siren": "212300016"}
+CREUSE = {"territory": "23", "siren": "212309603"}
 
 
 def test_short_loop_reaches_its_end_event(deployed, operator):

@@ -14,7 +14,7 @@ from engine.scheduler import firing as firing_module
 from engine.store.models import Timer
 from tests.conftest import FIXTURES, name_people
 
-GUERET = {"territory": "23", "siren": "212300016"}
+GUERET = {"territory": "23", "siren": "212309603"}
 RELANCE = {"date_limite": "2026-04-01", "referent": "marie"}
 
 

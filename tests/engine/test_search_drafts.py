@@ -18,7 +18,7 @@ from tests.procedures.conftest import ARDENNE_METROPOLE, GUERET, PROCESSES, pers
 from tests.procedures.test_demande_ingenierie import COMPLEMENTS, DEPOT, DEPOT_ARDENNES
 from tests.procedures.test_pass_numerique import CANDIDATURE
 
-GUERET_VIEWER = person("mairie.gueret", "collectivite", "212300016")
+GUERET_VIEWER = person("mairie.gueret", "collectivite", "212309603")
 ARDENNE_VIEWER = person("ardenne.metropole", "collectivite", "200041630")
 PREFET_23 = person("prefet.creuse", "prefet", "23")
 PREFET_08 = person("prefet.ardennes", "prefet", "08")
@@ -210,9 +210,12 @@ def test_authorities_are_offered_requests_and_open_calls_only(platform, clock):
         ("pass_numerique", "PASS-NUMERIQUE-DEMO"),
     }
     # Territoires en renouveau is opened by the national team, not by authorities.
-    with pytest.raises(NotFound):
+    with pytest.raises(Forbidden):
         drafts.start_form(platform, GUERET_VIEWER, "territoires_en_renouveau")
     assert drafts.offers(platform, PREFET_23) == []
+    national = person("anct.national", "equipe_nationale")
+    assert offered(platform, national) == {("territoires_en_renouveau", None)}
+    assert not drafts.start_form(platform, national, "territoires_en_renouveau").as_authority
     with pytest.raises(Forbidden):
         drafts.start_form(platform, PREFET_23, "demande_ingenierie")
 
@@ -231,7 +234,7 @@ def test_a_call_is_offered_only_while_its_campaign_is_open(platform, clock):
 def test_new_forms_are_prefilled_with_the_organisation(platform):
     form = drafts.start_form(platform, GUERET_VIEWER, "demande_ingenierie")
     data = drafts.prefill(platform, GUERET_VIEWER, form, "Commune de Guéret")
-    assert data == {"siren": "212300016", "nom_demandeur": "Commune de Guéret"}
+    assert data == {"siren": "212309603", "nom_demandeur": "Commune de Guéret"}
     assert form.territory_from_form
     call = drafts.start_form(platform, GUERET_VIEWER, "pass_numerique", "PASS-NUMERIQUE-DEMO")
     assert not call.territory_from_form
@@ -254,10 +257,10 @@ def test_drafts_keep_declared_fields_and_belong_to_their_author(platform):
     )  # fmt: skip
     draft = drafts.get(platform, GUERET_VIEWER, draft_id)
     assert draft.data == {"intitule_projet": "Halles", "description_projet": ""}
-    assert draft.siren == "212300016" and draft.summary == "Halles"
+    assert draft.siren == "212309603" and draft.summary == "Halles"
     assert draft.process_name == "Demande d'accompagnement en ingénierie sur mesure"
 
-    other = person("autre.agent", "collectivite", "212300016")
+    other = person("autre.agent", "collectivite", "212309603")
     for viewer in (ARDENNE_VIEWER, other):
         assert drafts.list_drafts(platform, viewer) == []
         with pytest.raises(NotFound):
@@ -314,7 +317,7 @@ def test_filing_refuses_another_organisations_siren_and_names_each_field(platfor
             {**DEPOT, "siren": "200041630", "description_projet": "court"},
         )  # fmt: skip
     fields = refused.value.details["fields"]
-    assert "212300016" in fields["siren"]
+    assert "212309603" in fields["siren"]
     assert fields["description_projet"].startswith("Décrivez votre projet")
     assert search(platform, NATIONAL).total == 0
 

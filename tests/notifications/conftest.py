@@ -87,7 +87,7 @@ def mailed(services: service.Services, smtp: SmtpServer) -> service.Services:
 
 
 PEOPLE = [
-    ("mairie.gueret", "collectivite", "212300016", "dgs@ville-gueret.fr"),
+    ("mairie.gueret", "collectivite", "212309603", "dgs@ville-gueret.fr"),
     ("ardenne.metropole", "collectivite", "200041630", "contact@ardenne-metropole.fr"),
     ("prefet.creuse", "prefet", "23", "pref-ingenierie@creuse.gouv.fr"),
     ("sous-prefet.creuse", "prefet", "23", None),

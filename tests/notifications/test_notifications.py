@@ -26,7 +26,7 @@ from tests.procedures.test_demande_ingenierie import (
     QUALIFICATION_AT,
 )
 
-GUERET = {"territory": "23", "siren": "212300016"}
+GUERET = {"territory": "23", "siren": "212309603"}
 BASE = "https://anct.example.fr"
 
 

@@ -13,7 +13,7 @@ from tests.conftest import name_people
 PROCESSES = PROJECT_ROOT / "processes"
 
 #: Organisations used by the scenarios (valid SIREN numbers).
-GUERET = {"territory": "23", "siren": "212300016"}  # commune de Guéret (Creuse)
+GUERET = {"territory": "23", "siren": "212309603"}  # commune de Guéret (Creuse)
 ARDENNE_METROPOLE = {"territory": "08", "siren": "200041630"}  # CA Ardenne Métropole (Ardennes)
 
 
@@ -58,7 +58,7 @@ def only_task(
 @pytest.fixture
 def people() -> dict[str, service.Viewer]:
     return {
-        "mairie_gueret": person("mairie.gueret", "collectivite", "212300016"),
+        "mairie_gueret": person("mairie.gueret", "collectivite", "212309603"),
         "ardenne_metropole": person("ardenne.metropole", "collectivite", "200041630"),
         "prefet_23": person("prefet.creuse", "prefet", "23"),
         "prefet_08": person("prefet.ardennes", "prefet", "08"),

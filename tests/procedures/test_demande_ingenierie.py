@@ -48,7 +48,7 @@ DEPOT = {
     "type_accompagnement": "montage",
     "nature_demandeur": "commune",
     "nom_demandeur": "Commune de Guéret",
-    "siren": "212300016",
+    "siren": "212309603",
     "commune": "23096",
     "epci": "200034825",
     "contact": {
@@ -313,7 +313,7 @@ def test_filing_routes_the_request_to_the_prefet_of_the_departement(ingenierie, 
         "Qualifier le besoin",
         "prefet",
         "23",
-        "212300016",
+        "212309603",
         "demande_ingenierie/qualifier.json",
     )
     assert task["due_at"] == DEPOT_AT + timedelta(days=21)
@@ -339,7 +339,7 @@ def test_filing_routes_the_request_to_the_prefet_of_the_departement(ingenierie, 
     assert (mine.data["date_depot"], mine.data["territoire"], mine.data["siren"]) == (
         "2026-03-02",
         "23",
-        "212300016",
+        "212309603",
     )
     assert mine.history[0]["kind"] == "dossier_cree" and mine.history[0]["actor"] == "mairie.gueret"
 
@@ -530,7 +530,7 @@ def test_more_information_goes_to_the_authority_and_back_to_the_prefet(ingenieri
     task = only_task(ingenierie, people["mairie_gueret"], reference, "completer_demande")
     assert (task["role"], task["siren"], task["form"]) == (
         "collectivite",
-        "212300016",
+        "212309603",
         "demande_ingenierie/completer.json",
     )
     assert task["due_at"] == demande + timedelta(days=30)
@@ -982,7 +982,10 @@ def test_the_whole_accompaniment_to_its_end(ingenierie, people, clock, premier):
     assert result.completed_at == paris("2027-05-20T10:00:00+02:00")
     data = result.data
     assert data["evaluation_collectivite"]["execution"] == "tres_satisfaisante"
-    assert data["evaluation_prefet"]["execution"] == "satisfaisante"
+    # The préfet's evaluation is internal (x-interne): the authority does not read it.
+    assert "evaluation_prefet" not in data
+    staff_view = details(ingenierie, reference).data
+    assert staff_view["evaluation_prefet"]["execution"] == "satisfaisante"
     assert data["livrable_titre"] == LIVRABLE["livrable_titre"]
     assert data["reponse_complements"] == REPONSE["reponse_complements"]
     signed = data["signatures_partenaires"][BDT["login"]]

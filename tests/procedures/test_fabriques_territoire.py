@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from engine import service
 from engine.config import Settings
-from engine.errors import InvalidInput, NotFound, ScriptError
+from engine.errors import InvalidInput, NotFound
 from engine.service import campaigns
 from engine.store.models import ProcessInstance
 from tests.conftest import _truncate
@@ -172,7 +172,10 @@ def notifier(services, people, reference):
         services,
         people["anct"],
         task["id"],
-        {"date_notification": "2020-12-10", "notification_envoyee": True},
+        {
+            "date_notification": "2020-12-10",
+            "lettre_notification": staged(services, people["anct"].login, "notification.pdf"),
+        },
     )
 
 
@@ -263,28 +266,33 @@ def test_an_admissible_application_waits_for_the_closing_date_then_reaches_the_p
 # --- Recevabilité (recevabilite.dmn) -----------------------------------------------------
 
 
+YEARLY_CAP = "plafonnée à 50 000 € par an"
+TOTAL_CAP = "plafonnée à 150 000 € sur trois ans"
+NOT_THE_SUM = "doit être la somme des aides demandées pour chacune des trois années"
+
+
 @pytest.mark.parametrize(
-    ("changes", "motif"),
+    ("changes", "expected"),
     [
         (
             {"budget_previsionnel": budget(60000, 50000, 50000), "montant_demande": 160000},
-            "plafond de 150 000 € sur trois ans",
+            {"budget_previsionnel.0.aide_demandee": YEARLY_CAP, "montant_demande": TOTAL_CAP},
         ),
         (
             {"budget_previsionnel": budget(50000, 50000, 50000), "montant_demande": 150000.01},
-            "plafond de 150 000 € sur trois ans",
+            {"montant_demande": TOTAL_CAP},
         ),
         (
             {"budget_previsionnel": budget(60000, 40000, 30000), "montant_demande": 130000},
-            "plafond de 50 000 € pour une année",
+            {"budget_previsionnel.0.aide_demandee": YEARLY_CAP},
         ),
         (
             {"budget_previsionnel": budget(20000, 20000, 50000.01), "montant_demande": 90000.01},
-            "plafond de 50 000 € pour une année",
+            {"budget_previsionnel.2.aide_demandee": YEARLY_CAP},
         ),
         (
             {"budget_previsionnel": budget(50000, 40000, 30000), "montant_demande": 100000},
-            "n'est pas la somme des aides demandées",
+            {"montant_demande": NOT_THE_SUM},
         ),
     ],
     ids=[
@@ -292,18 +300,18 @@ def test_an_admissible_application_waits_for_the_closing_date_then_reaches_the_p
         "montant-incoherent",
     ],
 )  # fmt: skip
-def test_inadmissible_applications_end_with_the_reason(appel, people, clock, changes, motif):
-    reference = deposer(appel, **changes)
-    dossier = details(appel, reference)
-    assert (dossier.status, dossier.outcome) == ("terminee", "non_recevable")
-    assert dossier.data["recevable"] is False
-    assert motif in dossier.data["motif"]
-    assert dossier.tasks == [] and dossier.timers == []
-    assert [e["bpmn_id"] for e in dossier.history if e["kind"] == "decision"] == [
-        "evaluer_recevabilite"
-    ]
-    clock.set(CLOTURE)
-    assert service.advance(appel, reference) == "terminee"
+def test_fixable_mistakes_are_refused_on_the_form_and_nothing_is_filed(
+    appel, people, changes, expected
+):
+    """Caps and the sum of the yearly aid are checked on the form, where the person corrects
+    them (issue 12, defect 6), not found by the admissibility table once the dossier is filed."""
+    with pytest.raises(InvalidInput) as refused:
+        deposer(appel, **changes)
+    fields = refused.value.details["fields"]
+    assert sorted(fields) == sorted(expected)
+    for name, message in expected.items():
+        assert message in fields[name]
+    assert count_instances(appel) == 0
     assert inbox(appel, people["prefet_23"]) == []
 
 
@@ -495,7 +503,7 @@ def test_a_selection_within_the_envelope_reserves_the_amount_then_notifies(appel
 
     task = only_task(appel, people["anct"], reference, "notifier_laureat")
     assert task["due_at"] == clock.now() + timedelta(days=15)
-    with pytest.raises(InvalidInput, match="Cochez la case une fois la lettre envoyée"):
+    with pytest.raises(InvalidInput, match="Joignez la lettre de notification envoyée au porteur"):
         service.complete(appel, people["anct"], task["id"], {"date_notification": "2020-12-10"})
     notifier(appel, people, reference)
     dossier = details(appel, reference)
@@ -510,8 +518,9 @@ def test_the_committee_cannot_grant_more_than_asked(appel, people, clock):
     reference = deposer(appel)
     jusqu_au_comite(appel, people, clock, reference)
     task = only_task(appel, people["comite"], reference, "selectionner")
-    with pytest.raises(ScriptError, match="dépasse le montant demandé"):
+    with pytest.raises(InvalidInput, match="dépasse le montant demandé") as refused:
         selectionner(appel, people, reference, 120000.01)
+    assert list(refused.value.details["fields"]) == ["montant_accorde"]
     assert only_task(appel, people["comite"], reference, "selectionner")["id"] == task["id"]
     assert totals(appel) == (Decimal("0"), 0)
 
@@ -531,6 +540,7 @@ def test_not_selected_ends_without_touching_the_envelope(appel, people, clock):
     dossier = details(appel, reference)
     assert (dossier.status, dossier.outcome) == ("terminee", "non_retenu")
     assert dossier.data["motif_comite"] == "Maillage déjà dense sur ce bassin."
+    assert dossier.outcome_motive == "Maillage déjà dense sur ce bassin."  # told in words
     assert "enveloppe" not in dossier.data and dossier.tasks == [] and dossier.timers == []
     assert totals(appel) == (Decimal("0"), 0)
     assert inbox(appel, people["comite"]) == inbox(appel, people["anct"]) == []
@@ -798,16 +808,15 @@ def test_closing_the_accompaniment_ends_a_report_left_open(appel, people, clock)
         "rapport_activite",
     ]
     closure = only_task(appel, people["anct"], reference, "clore_accompagnement")
-    service.complete(
-        appel,
-        people["anct"],
-        closure["id"],
-        {
-            "rapports_recus": 2,
-            "bilan_accompagnement": "Dernier rapport jamais rendu.",
-            "accompagnement_clos": True,
-        },
-    )
+    bilan = {
+        "bilan_accompagnement": "Dernier rapport remis par courrier.",
+        "accompagnement_clos": True,
+    }
+    # Three reports are required: two are refused on the form, the task stays open.
+    with pytest.raises(InvalidInput, match="trois rapports d'activité annuels sont requis"):
+        service.complete(appel, people["anct"], closure["id"], {"rapports_recus": 2, **bilan})
+    assert only_task(appel, people["anct"], reference, "clore_accompagnement")
+    service.complete(appel, people["anct"], closure["id"], {"rapports_recus": 3, **bilan})
     dossier = details(appel, reference)
     assert (dossier.status, dossier.outcome) == ("terminee", "laureat")
     assert dossier.tasks == [] and inbox(appel, people["mairie_gueret"]) == []

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import service
-from engine.errors import InvalidInput, NotFound, ScriptError
+from engine.errors import InvalidInput, NotFound
 from engine.service import campaigns
 from engine.store.models import ProcessInstance
 from tests.files import staged
@@ -180,30 +180,31 @@ NOT_QUALIFIED = [{"nom": "Tiers-lieu", "commune": "08105", "statut": "en_cours"}
 
 
 @pytest.mark.parametrize(
-    ("organisation", "changes", "motif"),
+    ("organisation", "changes", "field", "message"),
     [
-        (GUERET, {"type_collectivite": "commune"}, "n'est pas éligible seule"),
-        (ARDENNE_METROPOLE, {"cofinancement_etat": 100000.01}, "dépasse 50 % du coût total"),
-        (ARDENNE_METROPOLE, {"lieux_qualifies": NOT_QUALIFIED}, "Aucun lieu qualifié"),
-        (
-            ARDENNE_METROPOLE,
-            {"cout_total": 800000, "cofinancement_etat": 300001, "part_collectivite": 499999},
-            "plafond de 300 000 € par projet",
-        ),
+        (GUERET, {"type_collectivite": "commune"}, "type_collectivite",
+         "Une commune ne peut pas candidater seule à cet appel"),
+        (ARDENNE_METROPOLE, {"cofinancement_etat": 100000.01}, "cofinancement_etat",
+         "ne peut pas dépasser 50 % du coût total"),
+        (ARDENNE_METROPOLE, {"lieux_qualifies": NOT_QUALIFIED}, "lieux_qualifies",
+         "Au moins un des lieux où les pass seront acceptés doit être déjà qualifié."),
+        (ARDENNE_METROPOLE,
+         {"cout_total": 800000, "cofinancement_etat": 300001, "part_collectivite": 499999},
+         "cofinancement_etat", "plafonné à 300 000 € par projet"),
     ],
     ids=["commune-seule", "taux-au-dela-de-50", "aucun-lieu-qualifie", "plafond-depasse"],
-)
-def test_inadmissible_applications_end_with_the_reason(appel, people, organisation, changes, motif):
-    reference = deposer(appel, organisation, **changes)
-    dossier = details(appel, reference)
-    assert (dossier.status, dossier.outcome) == ("terminee", "non_recevable")
-    assert dossier.data["recevable"] is False
-    assert motif in dossier.data["motif"]
-    assert dossier.tasks == [] and dossier.timers == []
+)  # fmt: skip
+def test_fixable_mistakes_are_refused_on_the_form_and_nothing_is_filed(
+    appel, people, organisation, changes, field, message
+):
+    """The admissibility criteria the person can correct are checked on the form (issue 12,
+    defect 6): refused with a message on the field, instead of a dossier closed at once."""
+    with pytest.raises(InvalidInput) as refused:
+        deposer(appel, organisation, **changes)
+    assert list(refused.value.details["fields"]) == [field]
+    assert message in refused.value.details["fields"][field]
+    assert count_instances(appel) == 0
     assert inbox(appel, people["prefet_08"]) == inbox(appel, people["prefet_23"]) == []
-    assert [e["bpmn_id"] for e in dossier.history if e["kind"] == "decision"] == [
-        "evaluer_recevabilite"
-    ]
 
 
 @pytest.mark.parametrize(
@@ -342,7 +343,7 @@ def test_jury_cannot_grant_more_than_asked(appel, people, clock):
     reference = deposer(appel)
     donner_avis(appel, people, reference)
     task = only_task(appel, people["comite"], reference, "deliberer_jury")
-    with pytest.raises(ScriptError, match="dépasse le cofinancement demandé"):
+    with pytest.raises(InvalidInput, match="dépasse le cofinancement demandé"):
         service.complete(
             appel,
             people["comite"],

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import service
-from engine.errors import InvalidInput, NotFound, ScriptError
+from engine.errors import InvalidInput, NotFound
 from engine.store.models import ProcessInstance
 from tests.files import staged
 from tests.procedures.conftest import ARDENNE_METROPOLE, GUERET, inbox, only_task, person
@@ -31,7 +31,7 @@ DEPARTEMENT_CREUSE = {
     "nature": "departement",
 }
 GRAND_GUERET = {"siren": "200034825", "nom": "CA du Grand Guéret", "nature": "epci"}
-COMMUNE_GUERET = {"siren": "212300016", "nom": "Commune de Guéret", "nature": "commune"}
+COMMUNE_GUERET = {"siren": "212309603", "nom": "Commune de Guéret", "nature": "commune"}
 CREUSE = [DEPARTEMENT_CREUSE, GRAND_GUERET, COMMUNE_GUERET]
 # Ardennes: CA Ardenne Métropole alone.
 ARDENNE = {"siren": "200041630", "nom": "CA Ardenne Métropole", "nature": "epci"}
@@ -263,11 +263,11 @@ def test_opening_routes_the_shared_diagnostic_to_the_prefet_of_the_departement(c
         ({"chef_de_projet": {"nom": "Claire Martin"}}, InvalidInput, "obligatoire"),
         (
             {"collectivites": [COMMUNE_GUERET, GRAND_GUERET, {**GRAND_GUERET, "nom": "Doublon"}]},
-            ScriptError,
+            InvalidInput,
             "figure deux fois",
         ),
-        ({"collectivites": [DEPARTEMENT_CREUSE]}, ScriptError, "chef de file"),
-        ({"departements": ["87"]}, ScriptError, "départements couverts"),
+        ({"collectivites": [DEPARTEMENT_CREUSE]}, InvalidInput, "chef de file"),
+        ({"departements": ["87"]}, InvalidInput, "départements couverts"),
     ],
 )
 def test_an_invalid_opening_is_refused_and_nothing_is_stored(
@@ -322,8 +322,9 @@ def test_a_plan_with_an_action_ending_before_it_starts_is_refused(contrat, peopl
     diagnostiquer(contrat, people, reference)
     valider(contrat, people, reference)
     action = {**PLAN["actions"][0], "debut": "2027-01-01", "fin": "2026-12-31"}
-    with pytest.raises(ScriptError, match="Maison de santé"):
+    with pytest.raises(InvalidInput, match="Maison de santé") as refused:
         planifier(contrat, people, reference, actions=[action])
+    assert list(refused.value.details["fields"]) == ["actions.0.fin"]
     assert open_tasks(contrat, reference) == ["elaborer_plan_action"]
     with pytest.raises(InvalidInput, match="au moins 2 ans"):
         planifier(contrat, people, reference, duree_contrat_annees=1)

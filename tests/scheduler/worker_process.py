@@ -26,7 +26,7 @@ from engine.config import Settings
 from engine.scheduler import fire_due
 from engine.service import steps
 
-GUERET = {"territory": "23", "siren": "212300016"}
+GUERET = {"territory": "23", "siren": "212309603"}
 RELANCE = {"date_limite": "2026-04-01", "referent": "marie"}
 
 

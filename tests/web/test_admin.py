@@ -10,6 +10,7 @@ from engine.errors import Forbidden
 from engine.service import users
 from engine.service.demo import DEMO_USERS
 from engine.service.viewer import Grant, Viewer
+from tests.conftest import NAMED_PEOPLE
 from tests.web.conftest import csrf_token, post_form, sign_in
 
 LIST = "/admin/utilisateurs"
@@ -124,11 +125,12 @@ def test_the_list_shows_every_account_with_its_grants_in_french(client_for):
         assert f'data-compte="{person.login}"' in page
         assert person.name in page
     assert "Préfet (délégué territorial) (Creuse, 23)" in page
-    assert "Collectivité (SIREN 212300016)" in page
+    assert "Collectivité (SIREN 212309603)" in page
     assert "Équipe nationale (national)" in page
     assert "Administrateur (national)" in page
     assert "prefet.creuse@demo.anct.gouv.fr" in page and "Commune de Guéret" in page
-    assert "9 comptes, dont 9 actifs." in page
+    total = len(DEMO_USERS) + len(NAMED_PEOPLE)  # the demo, and the people procedures name
+    assert f"{total} comptes, dont {total} actifs." in page
 
 
 def test_an_admin_creates_an_account_that_then_signs_in(client_for, app, platform):
@@ -188,7 +190,7 @@ def test_every_faulty_field_is_named_at_once(client_for, platform):
     summary = answer.get_data(as_text=True)
     assert summary.count('<li><a href="#champ-') == 7, "each error linked from the summary"
     assert "Habilitation 3, périmètre" in summary
-    assert len(users.list_accounts(platform)) == len(DEMO_USERS)
+    assert len(users.list_accounts(platform)) == len(DEMO_USERS) + len(NAMED_PEOPLE)
 
 
 def test_an_account_needs_a_role_and_a_free_login(client_for):

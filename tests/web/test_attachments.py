@@ -22,7 +22,7 @@ from tests.web.test_portal import FORM, as_form, field_group
 
 PREFET_23 = person("prefet.creuse", "prefet", "23")
 PEOPLE = {
-    "mairie_gueret": person("mairie.gueret", "collectivite", "212300016"),
+    "mairie_gueret": person("mairie.gueret", "collectivite", "212309603"),
     "prefet_23": PREFET_23,
     "anct": person("anct.national", "equipe_nationale"),
     "comite": person("comite.membre", "comite"),
@@ -262,7 +262,7 @@ def test_a_signature_records_who_signed_when_and_the_signed_file(client_for, pla
 
     dossier = client_for("prefet.creuse").get(f"/dossiers/{reference}")
     signatures = seen(dossier, "signatures")
-    assert "Signer la convention (collectivité)" in signatures
+    assert "Signer la convention — pour la commune de Guéret" in signatures
     assert "Sophie Lemaire" in signatures and "convention-signee.pdf" in signatures
     assert "Signature" in seen(dossier, "historique")
     assert "document signé : convention-signee.pdf" in seen(dossier, "historique")

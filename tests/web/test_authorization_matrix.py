@@ -916,7 +916,7 @@ def without_query_echo(body: str) -> str:
 
 def test_the_leak_checks_are_not_empty(world: World) -> None:
     assert leaks(world, "prefet.ardennes") >= {
-        world.refs["creuse"], world.refs["mission"], "Commune de Guéret", "212300016"}  # fmt: skip
+        world.refs["creuse"], world.refs["mission"], "Commune de Guéret", "212309603"}  # fmt: skip
     assert "Commune de Guéret" not in leaks(world, "expert.cerema")
     assert world.refs["creuse"] in leaks(world, "expert.cerema")
     assert all(not leaks(world, login) for login in NATIONAL)

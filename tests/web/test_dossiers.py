@@ -43,7 +43,7 @@ def test_the_dossier_page_shows_the_dossier(client_for, dossiers, login):
     assert "Demande d'accompagnement en ingénierie sur mesure" in seen
     assert "En cours" in section(page, "statut")
     assert "Creuse (23)" in section(page, "territoire")
-    assert "Commune de Guéret (SIREN 212300016)" in section(page, "demandeur")
+    assert "Commune de Guéret (SIREN 212309603)" in section(page, "demandeur")
     data = section(page, "donnees")
     for label, value in [
         ("Intitulé du projet", "Revitalisation commerciale du centre-ville de Guéret"),
@@ -149,7 +149,7 @@ def test_a_finished_dossier_shows_its_outcome(client_for, dossiers, platform):
     page = client_for("mairie.gueret").get(f"/dossiers/{dossiers['gueret']}")
     assert "Terminé" in section(page, "statut")
     seen = text(page)
-    assert "Issue : Demande non recevable" in seen
+    assert "Issue : Non recevable" in seen
     assert "Aucune tâche en cours." in seen and "Aucune échéance en attente." in seen
     assert "Dossier terminé" in section(page, "historique")
     states = (
@@ -197,7 +197,7 @@ def test_national_staff_search_by_each_filter(client_for, dossiers):
     for query, expected in [
         ("organisation=ARDENNE", ["ardenne"]),
         ("organisation=commune+de", ["gueret"]),
-        ("siren=212300016", ["gueret"]),
+        ("siren=212309603", ["gueret"]),
         ("territoire=23", ["gueret"]),
         ("reference=ING-08", ["ardenne"]),
         ("statut=en_cours&procedure=demande_ingenierie", ["ardenne", "gueret"]),
@@ -269,6 +269,8 @@ HEADER = [
     "Référence", "Procédure", "Statut", "Issue", "Territoire", "Organisation", "SIREN",
     "Déposé le", "Dernière activité", "Terminé le",
 ]  # fmt: skip
+#: The amount columns of the engineering request's forms (see tests/web/test_labels.py).
+AMOUNTS = ["Coût estimé de l'accompagnement (€)"]
 
 
 def test_the_export_is_the_search_as_a_csv_for_french_spreadsheets(
@@ -280,26 +282,26 @@ def test_the_export_is_the_search_as_a_csv_for_french_spreadsheets(
     assert answer.headers["Cache-Control"] == "private, no-store"
     assert b"\r\n" in answer.get_data()
     rows = exported(answer)
-    assert rows[0] == HEADER
+    assert rows[0] == HEADER + AMOUNTS
     assert sorted(rows[1:]) == sorted([
         [dossiers["gueret"], "Demande d'accompagnement en ingénierie sur mesure", "En cours", "",
-         "Creuse (23)", "Commune de Guéret", "212300016", "02/03/2026 09:00", "02/03/2026 09:00",
-         ""],
+         "Creuse (23)", "Commune de Guéret", "212309603", "02/03/2026 09:00", "02/03/2026 09:00",
+         "", ""],
         [dossiers["ardenne"], "Demande d'accompagnement en ingénierie sur mesure", "En cours", "",
          "Ardennes (08)", "CA Ardenne Métropole", "200041630", "02/03/2026 09:00",
-         "02/03/2026 09:00", ""],
+         "02/03/2026 09:00", "", ""],
     ])  # fmt: skip
     assert answer.headers["X-Dossiers-Trouves"] == "2"
     # The same filters as the page.
     for query, expected in [
         ("organisation=ardenne", ["ardenne"]),
-        ("siren=212300016&statut=en_cours", ["gueret"]),
+        ("siren=212309603&statut=en_cours", ["gueret"]),
         ("territoire=8", ["ardenne"]),
         ("reference=ING-23", ["gueret"]),
         ("statut=terminee", []),
     ]:
         rows = exported(client.get(f"/dossiers/export.csv?{query}"))
-        assert rows[0] == HEADER, query
+        assert rows[0] == HEADER + (AMOUNTS if expected else []), query
         assert [row[0] for row in rows[1:]] == [dossiers[name] for name in expected], query
 
     # At most EXPORT_LIMIT dossiers, the newest; the page says so.
@@ -322,8 +324,8 @@ def test_a_finished_dossier_is_exported_with_its_outcome(client_for, dossiers, p
     rows = exported(client_for("prefet.creuse").get("/dossiers/export.csv"))
     assert rows[1:] == [
         [dossiers["gueret"], "Demande d'accompagnement en ingénierie sur mesure", "Terminé",
-         "non_recevable", "Creuse (23)", "Commune de Guéret", "212300016", "02/03/2026 09:00",
-         "12/03/2026 10:00", "12/03/2026 10:00"],
+         "Non recevable", "Creuse (23)", "Commune de Guéret", "212309603", "02/03/2026 09:00",
+         "12/03/2026 10:00", "12/03/2026 10:00", ""],
     ]  # fmt: skip
 
 
@@ -333,14 +335,14 @@ def test_the_export_keeps_to_the_scope_of_whoever_asks(client_for, dossiers):
     assert [row[0] for row in rows[1:]] == [dossiers["ardenne"]]
     for query in (
         "organisation=Gu%C3%A9ret",
-        "siren=212300016",
+        "siren=212309603",
         "territoire=23",
         f"reference={dossiers['gueret']}",
     ):
         answer = prefet.get(f"/dossiers/export.csv?{query}")
         assert exported(answer) == [HEADER], query
         body = answer.get_data(as_text=True)
-        assert "Guéret" not in body and "212300016" not in body, query
+        assert "Guéret" not in body and "212309603" not in body, query
         assert dossiers["gueret"] not in body and answer.headers["X-Dossiers-Trouves"] == "0"
     # An expert exports the dossiers of their missions only: none here.
     assert exported(client_for("expert.cerema").get("/dossiers/export.csv")) == [HEADER]

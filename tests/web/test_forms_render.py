@@ -23,7 +23,9 @@ from werkzeug.datastructures import MultiDict
 from engine.config import PROJECT_ROOT, Settings
 from engine.errors import InvalidInput
 from engine.forms import make_validator, validate_submission
+from engine.forms.conditions import apply_conditions
 from engine.forms.files import file_fields, is_file_field, value_at, with_value
+from engine.forms.people import is_person_field, person_roles
 from engine.territory import territories_at
 from tests.procedures import test_demande_ingenierie as ingenierie
 from tests.procedures import test_fabriques_territoire as fabriques
@@ -175,8 +177,8 @@ def validator(ref: str):
 
 def _text_sample(spec: dict[str, Any], seed: int) -> str:
     formats = {
-        "siren": "212300016", "commune": "23096", "epci": "200034825", "date": "2026-09-01",
-        "email": f"prenom.nom{seed}@exemple.fr", "siret": "21230001600019",
+        "siren": "212309603", "commune": "23096", "epci": "200034825", "date": "2026-09-01",
+        "email": f"prenom.nom{seed}@exemple.fr", "siret": "21230960300019",
     }  # fmt: skip
     if spec.get("format") in formats:
         if spec["format"] == "departement":
@@ -212,6 +214,8 @@ def without_files(form: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
 
 def sample(spec: dict[str, Any], seed: int = 1) -> Any:
     """A valid value for a schema, every optional field filled (so every control is tried)."""
+    if is_person_field(spec):  # an account of the role: one of SAMPLE_PEOPLE
+        return f"personne{seed}"
     if is_file_field(spec):  # a file already received: shown, carried by a hidden input
         return {"id": seed, "nom": "piece.pdf", "taille": 1234, "type": "application/pdf",
                 "empreinte": "0" * 64}  # fmt: skip
@@ -243,14 +247,41 @@ def sample(spec: dict[str, Any], seed: int = 1) -> Any:
     return _text_sample(spec, seed)
 
 
+def _numbers(data: Any, path: str) -> list[float]:
+    head, _, rest = path.partition(".")
+    if head == "*":
+        return [n for item in data for n in _numbers(item, rest)]
+    value = data.get(head) if isinstance(data, dict) else None
+    return _numbers(value, rest) if rest else [value] if isinstance(value, (int, float)) else []
+
+
+def following_rules(form: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """The sample made to hold the form's rules across fields (x-regles, engine/forms/rules.py):
+    a total set to the sum of its lines, a share brought under its rate of the total."""
+    for rule in form.get("x-regles", []):
+        if rule["regle"] == "somme":
+            data[rule["champ"]] = sum(n for t in rule["termes"] for n in _numbers(data, t))
+        elif rule["regle"] == "part_maximale":
+            [total] = _numbers(data, rule["total"])
+            data[rule["champ"]] = min(data[rule["champ"]], total * rule["taux"] / 100)
+    return data
+
+
 # ---------------------------------------------------------------- every form
+
+
+#: The accounts the samples choose in person fields.
+SAMPLE_PEOPLE = {f"personne{seed}" for seed in range(100)}
 
 
 @pytest.mark.parametrize("ref", ALL_FORMS)
 def test_every_form_renders_with_labels_and_reads_back(ref: str) -> None:
     form = schema(ref)
-    data = sample(form)
-    assert validate_submission(validator(ref), data) == data, "échantillon valide"
+    data = following_rules(form, sample(form))
+    people = dict.fromkeys(person_roles(form), SAMPLE_PEOPLE)
+    # Valid, once the fields whose condition (x-si) does not hold are left out.
+    applicable = apply_conditions(form, data)[0]
+    assert validate_submission(validator(ref), data, people=people) == applicable, "échantillon"
 
     html = render(build_fields(form, data, None))
     page = read_form(html)

@@ -68,7 +68,7 @@ def test_in_the_web_application_the_region_limits_inbox_search_and_dossiers(
     assert sign_in(client, "prefet.na", "region-mot-de-passe").status_code == 302
     inbox = client.get("/taches/").get_data(as_text=True)
     assert regional["creuse"] in inbox and regional["ardennes"] not in inbox
-    found = client.get("/dossiers/", query_string={"siren": "212300016"}).get_data(as_text=True)
+    found = client.get("/dossiers/", query_string={"siren": "212309603"}).get_data(as_text=True)
     assert regional["creuse"] in found
     found = client.get("/dossiers/", query_string={"reference": regional["ardennes"]})
     assert "0 dossier trouvé" in found.get_data(as_text=True)

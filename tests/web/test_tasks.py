@@ -29,7 +29,7 @@ from tests.web.test_forms_render import read_form
 PREFET_23 = person("prefet.creuse", "prefet", "23")
 AGENT_23 = person("agent.creuse", "prefet", "23")
 PEOPLE = {
-    "mairie_gueret": person("mairie.gueret", "collectivite", "212300016"),
+    "mairie_gueret": person("mairie.gueret", "collectivite", "212309603"),
     "prefet_23": PREFET_23,
     "anct": person("anct.national", "equipe_nationale"),
     "comite": person("comite.membre", "comite"),
@@ -94,7 +94,7 @@ def test_the_task_page_shows_the_dossier_and_the_form(client_for, platform, doss
         f"Référence {dossier}",
         "Procédure Demande d'accompagnement en ingénierie sur mesure",
         "Territoire Creuse (23)",
-        "Demandeur Commune de Guéret (SIREN 212300016)",
+        "Demandeur Commune de Guéret (SIREN 212309603)",
         "Rôle attendu Préfet (délégué territorial)",
         "Échéance 23 mars 2026 à 09 h 00",
         "Prise en charge Personne pour le moment",

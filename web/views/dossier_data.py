@@ -10,7 +10,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from engine import labels
 from engine.forms.files import is_file_field
+from engine.forms.internal import is_internal
 from engine.service.attachments import size_text, type_label
 
 
@@ -24,6 +26,8 @@ class Entry:
     long: bool = False
     #: A file of the dossier: its id, for the download link.
     attachment: int | None = None
+    #: An internal field (`"x-interne"`): shown to the staff only, marked so for them.
+    internal: bool = False
 
 
 def _number(value: float | int | Decimal, euros: bool = False) -> str:
@@ -60,6 +64,12 @@ def _scalar(value: Any, schema: dict[str, Any]) -> str:
 
 
 def _entry(label: str, value: Any, schema: dict[str, Any]) -> Entry:
+    entry = _plain_entry(label, value, schema)
+    entry.internal = is_internal(schema)
+    return entry
+
+
+def _plain_entry(label: str, value: Any, schema: dict[str, Any]) -> Entry:
     if is_file_field(schema) and isinstance(value, dict) and isinstance(value.get("id"), int):
         size = size_text(value["taille"]) if isinstance(value.get("taille"), int) else ""
         text = f"{value.get('nom', 'fichier')} ({type_label(str(value.get('type', '')))}, {size})"
@@ -95,12 +105,16 @@ def _entry(label: str, value: Any, schema: dict[str, Any]) -> Entry:
 def readable_data(
     data: dict[str, Any], fields: dict[str, dict[str, Any]]
 ) -> tuple[list[Entry], list[Entry]]:
-    """(the fields the forms declare, with their labels; the other variables of the dossier)."""
+    """(the fields the forms declare, with their labels; the other variables of the dossier).
+
+    `data` is what the viewer may read (engine.service.visibility): the internal fields are
+    already gone for the requesting authority; for the staff they come marked `internal`.
+    """
     declared, others = [], []
     for name, schema in fields.items():
         if name in data:
             declared.append(_entry(schema.get("title") or name, data[name], schema))
     for name in sorted(data):
         if name not in fields:
-            others.append(_entry(name, data[name], {}))
+            others.append(_entry(labels.variable(name), data[name], {}))
     return declared, others

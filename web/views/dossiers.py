@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import datetime
+import html
+import re
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from engine import service
+from engine import labels, service
 from engine.errors import InvalidInput
 from engine.roles import RESPONSABLE_PROCESSUS
 from engine.service import attachments, instances
@@ -19,33 +18,10 @@ from engine.service import search as dossier_search
 
 from ..access import STAFF, roles_required, services, viewer
 from .dossier_data import readable_data
-from .formatting import PARIS, status_label
+from .dossier_export import write_csv
+from .formatting import PARIS
 
 blueprint = Blueprint("dossiers", __name__, url_prefix="/dossiers")
-
-#: What each kind of history event means, as people read it.
-EVENT_LABELS = {
-    "dossier_cree": "Dossier déposé",
-    "donnees": "Données modifiées",
-    "debut": "Début de la procédure",
-    "script": "Étape automatique",
-    "decision": "Décision automatique (table de décision)",
-    "minuterie": "Échéance atteinte",
-    "fin": "Fin de la procédure",
-    "dossier_termine": "Dossier terminé",
-    "tache_terminee": "Tâche traitée",
-    "tache_prise": "Tâche prise en charge",
-    "tache_liberee": "Tâche remise à disposition",
-    "tache_assignee": "Tâche confiée",
-    "incident": "Incident",
-    "piece_jointe": "Pièce jointe reçue",
-    "signature": "Signature",
-}
-TIMER_KINDS = {"duree": "Délai", "date": "Date fixée", "cycle": "Périodique"}
-
-
-def event_label(kind: str) -> str:
-    return EVENT_LABELS.get(kind, kind.replace("_", " ").capitalize())
 
 
 @blueprint.app_template_global()
@@ -109,48 +85,17 @@ def search() -> ResponseReturnValue:
     ), (422 if errors else 200)
 
 
-#: Columns of the CSV export, in order.
-EXPORT_COLUMNS = (
-    "Référence", "Procédure", "Statut", "Issue", "Territoire", "Organisation", "SIREN",
-    "Déposé le", "Dernière activité", "Terminé le",
-)  # fmt: skip
-#: A cell starting with one of these is read as a formula by spreadsheets (CSV injection): it is
-#: exported behind an apostrophe, which spreadsheets show as text (OWASP's advice).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
-    text = str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
-
-
 @blueprint.get("/export.csv", endpoint="export")
 @roles_required(*STAFF, RESPONSABLE_PROCESSUS)
 def export_csv() -> ResponseReturnValue:
     """The current search (same query string as the page) as a CSV file for French spreadsheets:
     UTF-8 with a byte order mark, `;` between cells; every dossier within the viewer's scope
-    that matches, newest first, at most `EXPORT_LIMIT` of them."""
+    that matches, newest first, at most `EXPORT_LIMIT` of them, with labels and amounts
+    (see dossier_export)."""
     found = dossier_search.export(services(), viewer(), _search_filter(request.args))
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    for item in found.items:
-        writer.writerow(
-            _cell(value)
-            for value in (
-                item["reference"], item["process_name"],
-                status_label(item["status"]), item["outcome"],
-                item["territory_label"], item["organisation"], item["siren"],
-                item["created_at"], item["updated_at"], item["completed_at"],
-            )
-        )  # fmt: skip
+    text = write_csv(found.items, lambda version: instances.form_fields(services(), version))
     today = services().clock.now().astimezone(PARIS).date()
-    response = Response(out.getvalue().encode("utf-8"), mimetype="text/csv")
+    response = Response(text.encode("utf-8"), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="dossiers-{today}.csv"'
     response.headers["Cache-Control"] = "private, no-store"
@@ -172,18 +117,32 @@ def show(reference: str) -> ResponseReturnValue:
         signatures=[f for f in files if f.signature],
         declared=declared,
         others=others,
-        event_label=event_label,
-        timer_kinds=TIMER_KINDS,
     )
 
 
 @blueprint.get("/<reference>/schema.bpmn")
 @login_required
 def diagram_xml(reference: str) -> ResponseReturnValue:
-    xml = instances.diagram_source(services(), reference, viewer())
+    xml = lanes_in_words(instances.diagram_source(services(), reference, viewer()))
     response = Response(xml, mimetype="application/xml")
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+#: A lane's opening tag, whatever the BPMN namespace prefix: its name is a role code.
+LANE_NAME = re.compile(r'(<(?:[\w.-]+:)?lane\b[^>]*?\bname=")([^"]*)(")')
+
+
+def lanes_in_words(xml: str) -> str:
+    """The diagram with each lane named by its role's label (« Équipe nationale »): the engine
+    reads the lane's name as a role code, which bpmn-js would otherwise draw as is."""
+
+    def relabel(found: re.Match[str]) -> str:
+        code = html.unescape(found.group(2))
+        named = labels.ROLES.get(code)
+        return found.group(0) if named is None else f'{found.group(1)}{html.escape(named)}"'
+
+    return LANE_NAME.sub(relabel, xml)
 
 
 @blueprint.get("/<reference>/etats.json")

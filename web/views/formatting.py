@@ -1,22 +1,14 @@
-"""How values read in pages: dates in Paris time, amounts, statuses and roles in French."""
+"""How values read in pages: dates in Paris time, amounts, and every code (statuses, roles,
+outcomes, history events, actors) in French, from the one table of engine.labels."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
+from engine import labels
 from engine.clock import PARIS
 from engine.notifications.compose import date_fr as _date_time_fr
-from engine.roles import ROLE_LABELS
-from engine.service.search import STATUSES as DOSSIER_STATUSES
-
-STATUS_LABELS = {
-    **DOSSIER_STATUSES,
-    "ouverte": "À faire",
-    "annulee": "Annulée",
-    "en_attente": "En attente",
-    "declenchee": "Déclenchée",
-}
 
 
 def date_fr(value: datetime | date | str | None, with_time: bool = True) -> str:
@@ -37,11 +29,11 @@ def short_date(value: datetime | None) -> str:
 
 
 def status_label(value: str | None) -> str:
-    return STATUS_LABELS.get(value or "", value or "—")
+    return labels.status(value)
 
 
 def role_label(value: str | None) -> str:
-    return ROLE_LABELS.get(value or "", value or "—")
+    return labels.role(value)
 
 
 def page_numbers(page: int, pages: int) -> list[int | None]:
@@ -58,5 +50,7 @@ def page_numbers(page: int, pages: int) -> list[int | None]:
 def register_filters(app: Any) -> None:
     app.jinja_env.globals["page_numbers"] = page_numbers
     app.jinja_env.filters.update(
-        date_fr=date_fr, short_date=short_date, status_label=status_label, role_label=role_label
-    )
+        date_fr=date_fr, short_date=short_date, status_label=status_label, role_label=role_label,
+        outcome_label=labels.outcome, event_label=labels.event, timer_kind=labels.timer_kind,
+        actor_label=labels.actor,
+    )  # fmt: skip

@@ -14,6 +14,11 @@ The same schema drives both ways, without JavaScript:
 
 HTML names are the data paths the validation reports errors with: `contact.nom`,
 `partenaires.0.organisme`, `departements.1`.
+
+A person field (`"x-widget": "personne"`, engine/forms/people.py) is a list of the active
+accounts of its role, given by the service layer (`people`). A conditional field (`x-si`,
+engine/forms/conditions.py) always shows, its hint saying when it applies, and carries the
+condition for web/static/champs-conditionnels.js, which hides it while it does not.
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from engine.errors import InvalidInput
+from engine.forms.conditions import condition
 from engine.forms.files import FILE_WIDGET, FileField, is_file_field
 from engine.forms.files import describe as describe_file
+from engine.forms.people import PERSON_WIDGET, ROLE, is_person_field
 from engine.service.attachments import size_text
 
 #: The key the validation uses for an error that concerns the whole form.
@@ -59,7 +66,8 @@ class Field:
     """One control (or group of controls) of a form, ready to render.
 
     `widget` is one of the declarative widgets (text, textarea, radio, select, checkboxes, date,
-    montant, nombre, email, telephone) or: `checkbox` (one box, a boolean), `ouinon` (a boolean
+    montant, nombre, email, telephone, personne: a list of accounts, `options`) or: `checkbox`
+    (one box, a boolean), `ouinon` (a boolean
     as two radios), `group` (a nested object: a fieldset of `children`), `rows` (an array: a
     fieldset of `children` rows), `row` (one row of an array of objects: a fieldset), `message`
     (an error about the whole form, not about one field).
@@ -85,6 +93,8 @@ class Field:
     conditional: bool = False
     #: A file field (widget `fichier`): what it accepts; `value` is the file already received.
     file: FileField | None = None
+    #: Shown only if the control named first holds one of the values (as the HTML posts them).
+    shown_if: tuple[str, list[str]] | None = None
 
     @property
     def id(self) -> str:
@@ -108,6 +118,12 @@ class Field:
     def optional(self) -> bool:
         """Whether the label says « facultatif » (the page says the others are required)."""
         return not self.required and not self.conditional and self.widget not in ("row",)
+
+    @property
+    def any_condition(self) -> bool:
+        """Whether this field or one within it shows only in some cases (the page then loads
+        the script that hides and shows them)."""
+        return self.shown_if is not None or any(c.any_condition for c in self.children)
 
     def errors(self) -> Iterator[Field]:
         """This field and its descendants that carry an error, in the order of the page."""
@@ -187,7 +203,12 @@ def _conditional(schema: Mapping[str, Any]) -> set[str]:
 
 
 def _children(
-    schema: Mapping[str, Any], value: Any, prefix: str, parent_label: str, extra: int
+    schema: Mapping[str, Any],
+    value: Any,
+    prefix: str,
+    parent_label: str,
+    extra: int,
+    people: Mapping[str, Any],
 ) -> list[Field]:
     data = value if isinstance(value, Mapping) else {}
     needed = set(schema.get("required") or [])
@@ -198,10 +219,32 @@ def _children(
         sub = properties[key]
         if not isinstance(sub, dict):
             continue
-        child = _field(prefix + key, sub, data.get(key), key in needed, parent_label, extra)
+        child = _field(prefix + key, sub, data.get(key), key in needed, parent_label, extra, people)
         child.conditional = key in sometimes
+        rule = condition(sub)
+        if rule is not None and isinstance(properties.get(rule.champ), dict):
+            child.shown_if = (prefix + rule.champ, [_text(v) for v in rule.vaut])
+            hint = _condition_hint(properties[rule.champ], rule.champ, rule.vaut)
+            child.help = f"{hint} {child.help}" if child.help else hint
+            child.conditional = child.conditional or key in needed
         children.append(child)
     return children
+
+
+def _condition_hint(controlling: Mapping[str, Any], name: str, values: tuple[Any, ...]) -> str:
+    """« Si « Décision » est « Refus » ou « Renvoi à l'instruction ». », from the controlling
+    field's labels: what a person without JavaScript reads to know when to fill it."""
+    title = str(controlling.get("title") or name)
+    if _type(controlling) == "array":
+        items = controlling.get("items") if isinstance(controlling.get("items"), dict) else {}
+        labels = dict(_choices(items, controlling.get("x-libelles")))
+        verb = "comprend"
+    elif _type(controlling) == "boolean":
+        labels, verb = {TRUE: "Oui", FALSE: "Non"}, "est"
+    else:
+        labels, verb = dict(_choices(controlling)), "est"
+    shown = " ou ".join(f"« {labels.get(_text(v), _text(v))} »" for v in values)
+    return f"Si « {title} » {verb} {shown}."
 
 
 def _field(
@@ -211,7 +254,9 @@ def _field(
     required: bool,
     parent_label: str,
     extra: int = EXTRA_ROWS,
+    people: Mapping[str, Any] | None = None,
 ) -> Field:
+    people = people or {}
     kind = _type(schema)
     label = str(schema.get("title") or name.rsplit(".", 1)[-1])
     full_label = f"{parent_label} — {label}" if parent_label else label
@@ -224,11 +269,14 @@ def _field(
         if received and isinstance(received.get("taille"), int):
             received["taille_texte"] = size_text(received["taille"])
         return Field(widget=FILE_WIDGET, value=received, file=describe_file(name, schema), **common)
+    if is_person_field(schema):
+        choices = [(login, f"{who} ({login})") for login, who in people.get(schema.get(ROLE), [])]
+        return Field(widget=PERSON_WIDGET, value=_text(value), options=choices, **common)
     if kind == "object":
-        children = _children(schema, value, name + ".", full_label, extra)
+        children = _children(schema, value, name + ".", full_label, extra, people)
         return Field(widget="group", children=children, **common)
     if kind == "array":
-        return _array(schema, value, common, extra)
+        return _array(schema, value, common, extra, people)
     widget = _widget(schema, kind)
     if widget == "checkbox":
         return Field(widget=widget, value=TRUE if value is True else "", **common)
@@ -243,7 +291,13 @@ def _field(
     )  # fmt: skip
 
 
-def _array(schema: Mapping[str, Any], value: Any, common: dict[str, Any], extra: int) -> Field:
+def _array(
+    schema: Mapping[str, Any],
+    value: Any,
+    common: dict[str, Any],
+    extra: int,
+    people: Mapping[str, Any],
+) -> Field:
     items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
     values = value if isinstance(value, list) else []
     if _is_choice_list(schema):
@@ -264,11 +318,15 @@ def _array(schema: Mapping[str, Any], value: Any, common: dict[str, Any], extra:
         row_name = f"{name}.{index}"
         if _type(items) == "object":
             title = f"{item_label} {index + 1}"
-            row = _field(row_name, {**items, "title": title}, current, False, full_label, inner)
+            row = _field(
+                row_name, {**items, "title": title}, current, False, full_label, inner, people
+            )
             row.widget, row.help = "row", None
         else:
             label = f"{common['label']}, n° {index + 1}"
-            row = _field(row_name, {**items, "title": label}, current, False, full_label, inner)
+            row = _field(
+                row_name, {**items, "title": label}, current, False, full_label, inner, people
+            )
             row.help, row.full_label, row.conditional = None, f"{full_label}, n° {index + 1}", True
         rows.append(row)
     return Field(widget="rows", children=rows, **common)
@@ -280,8 +338,11 @@ def build_fields(
     errors: Mapping[str, str] | None,
     *,
     extra_rows: int = EXTRA_ROWS,
+    people: Mapping[str, list[tuple[str, str]]] | None = None,
 ) -> list[Field]:
     """The fields of a form, showing `data` and each error next to its field.
+
+    `people` (role → (login, name) of its active accounts) gives the choices of person fields.
 
     Arrays show their rows plus `extra_rows` empty ones (within the schema's `maxItems`; at most
     MAX_EXTRA_ROWS).
@@ -289,7 +350,8 @@ def build_fields(
     An error whose path names no control (an object that is missing, an item of a checkbox
     group) goes to the nearest field above it; an error about the whole form comes first.
     """
-    fields = _children(schema, data, "", "", max(0, min(extra_rows, MAX_EXTRA_ROWS)))
+    extra = max(0, min(extra_rows, MAX_EXTRA_ROWS))
+    fields = _children(schema, data, "", "", extra, people or {})
     if errors:
         _attach(fields, errors)
     return fields

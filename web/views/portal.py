@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
@@ -125,6 +125,8 @@ def _render_form(
 def new(process_id: str) -> ResponseReturnValue:
     draft = None
     draft_id = request.args.get("brouillon", "")
+    if draft_id and not current_user.has(COLLECTIVITE):
+        abort(403)  # drafts are the authorities' own
     if draft_id.isdigit():
         draft = drafts.get(services(), viewer(), int(draft_id))
         if draft.process_id != process_id:

@@ -14,10 +14,11 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from engine import service
-from engine.errors import Conflict, EngineError, InvalidInput
+from engine.errors import Conflict, EngineError, InvalidInput, ScriptError
 from engine.service import instances
 
 from ..access import STAFF, home_endpoint, services, viewer
+from ..errors import log_script_failure
 from .attachments import receive
 from .dossier_data import Entry, readable_data
 from .forms import (
@@ -54,7 +55,11 @@ def _render(
     extra_rows: int = EXTRA_ROWS,
     status: int = 200,
 ) -> ResponseReturnValue:
-    fields = build_fields(page.schema, data, errors, extra_rows=extra_rows) if page.schema else []
+    fields = (
+        build_fields(page.schema, data, errors, extra_rows=extra_rows, people=page.people)
+        if page.schema
+        else []
+    )
     return render_template(
         "tasks/show.html",
         page=page,
@@ -101,6 +106,9 @@ def complete(task_id: str) -> ResponseReturnValue:
         return _render(
             page, data, errors=errors, message=None if errors else error.message, status=422
         )
+    except ScriptError as error:
+        where = f"tâche {task_id} « {page.task['name']} », dossier {page.reference}"
+        return _render(page, data, message=log_script_failure(error, where), status=422)
     except Conflict as error:
         current = service.task_form(services(), viewer(), task_id)
         if not current.open:
