@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import click
 from sqlalchemy.exc import OperationalError
 
-from engine import service
+from engine import labels, service
 from engine.config import Settings
 from engine.errors import Conflict, EngineError, InvalidDefinition, NotFound
 from engine.service import campaigns, catalogue
@@ -230,7 +230,8 @@ def show(reference: str, as_json: bool) -> None:
     click.echo(f"{details.reference} — {details.process_name} (version {details.version})")
     click.echo(f"Territoire {details.territory}, SIREN {details.siren}")
     click.echo(
-        f"Statut : {details.status}" + (f", issue : {details.outcome}" if details.outcome else "")
+        f"Statut : {labels.status(details.status)}"
+        + (f", issue : {labels.outcome(details.outcome)}" if details.outcome else "")
     )
     if details.incident:
         click.echo(f"Incident : {details.incident}")

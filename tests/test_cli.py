@@ -77,7 +77,7 @@ def test_from_clean_database_to_completed_instance(anct):
         "bruno",
     ]
     text = anct("show", reference).stdout
-    assert "Statut : terminee, issue : acceptee" in text
+    assert "Statut : Terminé, issue : Acceptee" in text
 
 
 @pytest.mark.parametrize(

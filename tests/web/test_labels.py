@@ -88,6 +88,10 @@ def test_script_variables_and_assignees_read_as_words(client_for, dossiers, plat
     service.claim(platform, PREFET_23, task_of(platform, reference)["id"])
     page = client_for("anct.national").get(f"/dossiers/{reference}")
     assert "Date de dépôt" in seen(page) and "date_depot" not in seen(page)
+    details = service.get_instance(platform, reference, service.Viewer.command_line())
+    recorded = details.data["date_depot"]  # ISO, as the script wrote it
+    day, month, year = recorded[8:10], recorded[5:7], recorded[:4]
+    assert f"{day}/{month}/{year}" in seen(page) and recorded not in seen(page, "donnees")
     assert "Préfecture de la Creuse" in seen(page, "taches")
     assert "prefet.creuse" not in seen(page, "taches")
 

@@ -5,6 +5,7 @@ Shared by the dossier page and the task page (what to read before acting).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -45,6 +46,9 @@ def _choice_labels(schema: dict[str, Any]) -> dict[str, str]:
     return labels
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _scalar(value: Any, schema: dict[str, Any]) -> str:
     if value is None or value == "":
         return "—"
@@ -55,7 +59,10 @@ def _scalar(value: Any, schema: dict[str, Any]) -> str:
         return labels[value]
     if isinstance(value, (int, float, Decimal)):
         return _number(value, euros=schema.get("x-widget") == "montant")
-    if isinstance(value, str) and schema.get("format") == "date":
+    # A date a script recorded has no schema: its ISO form is recognised, not shown raw.
+    if isinstance(value, str) and (
+        schema.get("format") == "date" or (not schema and _ISO_DATE.fullmatch(value))
+    ):
         try:
             return f"{date.fromisoformat(value):%d/%m/%Y}"
         except ValueError:
