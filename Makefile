@@ -1,6 +1,6 @@
 # Two commands on a fresh machine:
 #   make run    installs everything and serves the application on SQLite
-#   make test   installs everything and runs the whole test suite
+#   make test   installs everything, checks the code (ruff, import contracts) and runs the tests
 # Everything lands in .venv/ and node_modules/ inside the clone.
 
 PYTHON ?= python3
@@ -27,11 +27,13 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -116,7 +116,7 @@ class ServiceBench:
     """
 
     def __init__(self, url: str) -> None:
-        self.services = service.Services.create(Settings(database_url=url))
+        self.services = service.create_services(Settings(database_url=url))
         service.deploy_path(self.services, PROCESS_FILE)
         self.viewer = service.Viewer.command_line("bench")
         self.statements = 0

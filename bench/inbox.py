@@ -428,12 +428,12 @@ def main(argv: list[str] | None = None) -> int:
             database = make_url(url).set(drivername="postgresql+psycopg")
             database_url = database.render_as_string(hide_password=False)
             clock = ManualClock(previous[0])
-            services = service.Services.create(Settings(database_url=database_url), clock=clock)
+            services = service.create_services(Settings(database_url=database_url), clock=clock)
             filled: dict[str, Any] = {"fill_seconds": None}
         else:
             database_url = fresh_postgresql(url)
             clock = ManualClock(datetime.now(UTC).replace(microsecond=0))
-            services = service.Services.create(Settings(database_url=database_url), clock=clock)
+            services = service.create_services(Settings(database_url=database_url), clock=clock)
             log(f"remplissage : {args.tasks} tâches dont {args.open} ouvertes…")
             filled = fill(services, args.tasks, args.open)
     except PostgreSQLUnavailable as exc:

@@ -125,7 +125,7 @@ def explain_claim(services: service.Services, now: datetime, limit: int) -> tupl
 def sweep_size(url: str, due: int, pending: int, limit: int) -> dict[str, Any]:
     log(f"{pending} minuteries en attente, {due} échues : préparation…")
     clock = ManualClock(CLOCK_START)
-    services = service.Services.create(Settings(database_url=fresh_postgresql(url)), clock=clock)
+    services = service.create_services(Settings(database_url=fresh_postgresql(url)), clock=clock)
     try:
         service.deploy_path(services, PROCESS_FILE)
         fill(services, clock, due, pending)
@@ -188,7 +188,7 @@ def percentile(values: list[float], share: float) -> float:
 
 def delay_phase(url: str, count: int, lead: float, window: float, interval: float) -> dict:
     log(f"retard : {count} rappels échelonnés sur {window:.0f} s, un balayage par {interval} s…")
-    services = service.Services.create(Settings(database_url=fresh_postgresql(url)))
+    services = service.create_services(Settings(database_url=fresh_postgresql(url)))
     stop = threading.Event()
     errors: list[str] = []
 

@@ -19,12 +19,12 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import click
-from sqlalchemy.exc import OperationalError
 
-from engine import labels, service
+from engine import l10n, labels, service
 from engine.config import Settings
 from engine.errors import Conflict, EngineError, InvalidDefinition, NotFound
 from engine.service import campaigns, catalogue
+from engine.service.context import DatabaseUnreachable
 from engine.territory import ReferenceDataMissing
 
 from .output import print_json, table, when
@@ -52,14 +52,14 @@ def friendly_errors(function: F) -> F:
             fail(exc.message, next((c for t, c in EXIT_CODES.items() if isinstance(exc, t)), 1))
         except ReferenceDataMissing as exc:
             fail(str(exc))
-        except OperationalError as exc:
+        except DatabaseUnreachable as exc:
             fail(f"base de données inaccessible ({str(exc.orig).strip().splitlines()[0]})")
 
     return wrapper  # type: ignore[return-value]
 
 
 def services() -> service.Services:
-    return service.Services.create(Settings.from_env())
+    return service.create_services(Settings.from_env())
 
 
 def parse_data(text: str | None) -> dict[str, Any]:
@@ -101,7 +101,11 @@ def processes() -> None:
 def processes_list() -> None:
     """Lister les procédures, leur version en service et leur état."""
     for entry in catalogue.entries(services(), service.Viewer.command_line()):
-        state = f"retirée le {entry.retired_at:%d/%m/%Y}" if entry.retired else "en service"
+        state = (
+            f"retirée le {l10n.date_text(entry.retired_at, 'short')}"
+            if entry.retired
+            else "en service"
+        )
         latest = f" (dernière : {entry.latest})" if entry.latest != entry.current else ""
         click.echo(
             f"{entry.process_id}  version {entry.current}{latest}  {state}  "
@@ -292,9 +296,10 @@ def campaign_show(code: str, as_json: bool) -> None:
         print_json(found.__dict__)
         return
     click.echo(f"{found.name} ({found.code}) — procédure {found.process_id}")
-    click.echo(f"Dépôts du {when(found.opens_at)} au {when(found.closes_at)} (UTC)")
+    click.echo(f"Dépôts du {when(found.opens_at)} au {when(found.closes_at)} (heure de Paris)")
     click.echo(
-        f"Enveloppe {found.envelope} €, attribué {found.granted_total} €, {found.laureates} lauréat(s)"
+        f"Enveloppe {l10n.euros(found.envelope)}, attribué {l10n.euros(found.granted_total)}, "
+        f"{l10n.plural(found.laureates, 'lauréat', 'lauréats')}"
     )
 
 
@@ -325,14 +330,10 @@ def timers_fire_due(now_text: str | None) -> None:
     from engine.scheduler import fire_due
 
     clock = ManualClock(paris(now_text)) if now_text else None
-    report = fire_due(service.Services.create(Settings.from_env(), clock=clock))
+    report = fire_due(service.create_services(Settings.from_env(), clock=clock))
     click.echo(firing_summary(report))
     if report.failed or report.incidents:
         sys.exit(1)
-
-
-def plural(count: int, singular: str, plural_form: str) -> str:
-    return f"{count} {singular if count < 2 else plural_form}"
 
 
 def firing_summary(report: Any) -> str:
@@ -345,9 +346,9 @@ def firing_summary(report: Any) -> str:
     failures.update({ref: "incident" for ref in report.incidents})
     advanced = list(dict.fromkeys(report.advanced))
     text = (
-        f"{plural(report.claimed, 'minuterie échue', 'minuteries échues')} : "
-        f"{plural(len(advanced), 'dossier avancé', 'dossiers avancés')}, "
-        f"{plural(len(failures), 'échec', 'échecs')}"
+        f"{l10n.plural(report.claimed, 'minuterie échue', 'minuteries échues')} : "
+        f"{l10n.plural(len(advanced), 'dossier avancé', 'dossiers avancés')}, "
+        f"{l10n.plural(len(failures), 'échec', 'échecs')}"
     )
     if failures:
         text += " : " + ", ".join(f"{ref} ({what})" for ref, what in failures.items())

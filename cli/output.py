@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from engine import l10n
+
 
 def _default(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
@@ -20,9 +22,10 @@ def print_json(value: Any) -> None:
 
 
 def when(value: datetime | None) -> str:
+    """« 2026-03-02 09:00 », in Paris time, as the options of the commands are typed."""
     if value is None:
         return "—"
-    return value.strftime("%Y-%m-%d %H:%M")
+    return l10n.datetime_text(value, "iso")
 
 
 def table(rows: list[list[str]], headers: list[str]) -> None:

@@ -101,7 +101,7 @@ def name_people(context: service.Services, but: Collection[str] = ()) -> None:
 @pytest.fixture
 def services(database_url: str, clock: ManualClock, tmp_path: Path) -> Iterator[service.Services]:
     settings = Settings(database_url=database_url, attachments_path=tmp_path / "pieces")
-    context = service.Services.create(settings, clock=clock)
+    context = service.create_services(settings, clock=clock)
     yield context
     context.close()
 

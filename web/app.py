@@ -11,7 +11,6 @@ from flask import Flask, jsonify, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import text
 
 from engine import service
 from engine.config import PROJECT_ROOT
@@ -122,8 +121,6 @@ def create_app(services: service.Services, **overrides: Any) -> Flask:
 
     @app.get("/sante")
     def health():  # type: ignore[no-untyped-def]
-        with services.db.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        return jsonify(statut="ok", base=services.db.dialect.name)
+        return jsonify(statut="ok", base=services.ping())
 
     return app

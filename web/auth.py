@@ -23,11 +23,9 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user, login_user, logout_user
-from sqlalchemy import select
 
 from engine.errors import EngineError, NotFound
 from engine.service import users
-from engine.store.models import User
 
 from .access import SignedIn, home_endpoint, services
 
@@ -115,10 +113,7 @@ def proconnect_callback() -> ResponseReturnValue:
     token = client.authorize_access_token()
     claims: dict[str, Any] = token.get("userinfo") or client.userinfo()
     email = (claims.get("email") or "").strip().lower()
-    with services().read() as connection:
-        login = connection.execute(
-            select(User.login).where(User.email == email, User.active.is_(True))
-        ).scalar_one_or_none()
+    login = users.active_login_for_email(services(), email)
     if not email or login is None:
         flash(
             "Votre compte ProConnect n'est rattaché à aucun compte de la plateforme : "

@@ -5,8 +5,8 @@ Timers are fired by separate `anct worker` processes, not by the web workers.
 """
 
 from engine.config import Settings
-from engine.service import Services
+from engine.service import create_services
 
 from .app import create_app
 
-app = create_app(Services.create(Settings.from_env()))
+app = create_app(create_services(Settings.from_env()))

@@ -60,3 +60,8 @@ class AnctBpmnParser(SpiffBpmnParser):
 
     def __init__(self) -> None:
         super().__init__(validator=VALIDATOR)
+
+
+def start_lanes(spec: Any) -> set[str | None]:
+    """The lanes of a parsed process's start events (None for a start event outside any lane)."""
+    return {t.lane for t in spec.task_specs.values() if isinstance(t, StartEvent)}

@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .. import l10n
 from ..attachments.sniff import ALL, KINDS, labels
 
 FILE_WIDGET = "fichier"
@@ -45,7 +46,7 @@ class FileField:
         """« Formats acceptés : PDF. 5,0 Mo au plus. » (the size only if the form sets it)."""
         text = f"Formats acceptés : {labels(self.types)}."
         if self.max_bytes:
-            text += f" {self.max_bytes / (1024 * 1024):.1f} Mo au plus.".replace(".", ",", 1)
+            text += f" {l10n.megabytes(self.max_bytes)} au plus."
         return text
 
     @property

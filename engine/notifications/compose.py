@@ -14,28 +14,15 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import Connection
 
-from ..clock import PARIS
+from .. import l10n
 from .recipients import Person, Target, resolve
 
 TEMPLATES = Path(__file__).parent / "templates"
-MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-    "octobre", "novembre", "décembre",
-)  # fmt: skip
 
 #: Kinds of events, each with its template `<kind>.txt` (first line: the subject).
 NEW_TASK, REMINDER, ESCALATION, DEADLINE, DECISION, INCIDENT = (
     "nouvelle_tache", "relance", "escalade", "echeance", "decision", "incident",
 )  # fmt: skip
-
-
-def date_fr(moment: datetime | None) -> str:
-    """« 15 mars 2026 à 09 h 00 », in the time of metropolitan France."""
-    if moment is None:
-        return ""
-    local = moment.astimezone(PARIS)
-    day = "1er" if local.day == 1 else str(local.day)
-    return f"{day} {MONTHS[local.month - 1]} {local.year} à {local:%H} h {local:%M}"
 
 
 _ENVIRONMENT = Environment(
@@ -46,7 +33,8 @@ _ENVIRONMENT = Environment(
     lstrip_blocks=True,
     keep_trailing_newline=False,
 )
-_ENVIRONMENT.filters["date_fr"] = date_fr
+#: « 15 mars 2026 à 09 h 00 », in Paris time (engine.l10n); nothing for no moment.
+_ENVIRONMENT.filters["datetime_text"] = lambda moment: l10n.datetime_text(moment) if moment else ""
 
 
 @dataclass(frozen=True)

@@ -9,21 +9,20 @@ process died before the mark) the repeat carries the same Message-ID and mail sy
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from smtplib import SMTPConnectError, SMTPServerDisconnected
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import Connection, and_, bindparam, update
 
+from ..clock import Clock
 from ..store.leases import claim_due
 from ..store.models import OutboxMessage
 from .mailer import Mailer
-
-if TYPE_CHECKING:
-    from ..service.context import Services
 
 log = logging.getLogger("anct.courriels")
 
@@ -47,6 +46,15 @@ class SendingReport:
 
 #: Errors that say the server is out of reach: the rest of the batch waits for the next attempt.
 SERVER_DOWN = (ConnectionError, TimeoutError, SMTPConnectError, SMTPServerDisconnected)
+
+
+class Transactions(Protocol):
+    """What sending needs from its caller (the services context passes itself): a clock and
+    short write transactions. Declared here so that this floor imports nothing above it."""
+
+    clock: Clock
+
+    def write(self) -> AbstractContextManager[Connection]: ...
 
 
 def message_id(row_id: int, domain: str) -> str:
@@ -92,7 +100,7 @@ def build_message(row: dict, sender: str, domain: str) -> EmailMessage:
 
 
 def send_pending(
-    services: Services, mailer: Mailer, *, worker: str, sender: str, limit: int = BATCH
+    services: Transactions, mailer: Mailer, *, worker: str, sender: str, limit: int = BATCH
 ) -> SendingReport:
     """Send what is due in the outbox at the services' clock; any number of senders may run."""
     domain = sender.rpartition("@")[2].strip(">") or "anct.gouv.fr"
@@ -119,7 +127,7 @@ def send_pending(
 
 
 def _record_failure(
-    services: Services, row: dict, worker: str, error: str, report: SendingReport
+    services: Transactions, row: dict, worker: str, error: str, report: SendingReport
 ) -> None:
     now = services.clock.now()
     attempts = row["attempts"]

@@ -21,7 +21,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from ..definitions.timers import CLOCK_TIMERS
-from ..sandbox.environment import SandboxedScriptEngine
+from .script_engine import SandboxedScriptEngine
 
 
 class _TaskTreeConverter(BpmnWorkflowConverter):

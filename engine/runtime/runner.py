@@ -26,7 +26,7 @@ from SpiffWorkflow.util.task import TaskState
 from ..clock import TIMER_NOW, Clock
 from ..definitions.timers import CYCLE_FIRINGS
 from ..errors import EngineError, ProcessIncident, ScriptError
-from ..sandbox.environment import SandboxedScriptEngine
+from .script_engine import SandboxedScriptEngine
 from .snapshot import take
 
 logger = logging.getLogger(__name__)

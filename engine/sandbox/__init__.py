@@ -5,7 +5,6 @@ RestrictedPython under our policy (`policy`), runs with only the helpers of `hel
 runtime guards of `guards`, and is stopped by `limits` when it runs too long or grows too big.
 """
 
-from .environment import SandboxedScriptEngine
 from .runner import Sandbox
 
-__all__ = ["Sandbox", "SandboxedScriptEngine"]
+__all__ = ["Sandbox"]

@@ -7,6 +7,7 @@ Plain functions over a `Services` context; every function checks who asks (`View
 from .context import Services
 from .deployments import DeployedVersion, current_version, current_versions, deploy, deploy_path
 from .instances import InstanceDetails, StartedInstance, advance, get_instance, start
+from .root import create_services
 from .tasks import (
     InboxFacets,
     TaskCounts,
@@ -39,6 +40,7 @@ __all__ = [
     "claim",
     "complete",
     "count_tasks",
+    "create_services",
     "current_version",
     "current_versions",
     "deploy",

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, insert, or_, select, true, update
 
+from .. import l10n
 from ..attachments.sniff import BY_MEDIA_TYPE, Refused, check_file, labels
 from ..errors import Conflict, InvalidInput, NotFound
 from ..forms.files import FileField, file_fields, value_at, with_value
@@ -44,15 +45,6 @@ def reference(row: Any) -> dict[str, Any]:
         "id": row.id, "nom": row.filename, "taille": row.size, "type": row.media_type,
         "empreinte": row.sha256,
     }  # fmt: skip
-
-
-def size_text(size: int) -> str:
-    """« 12 octets », « 340 Ko », « 1,5 Mo »."""
-    if size < 1024:
-        return f"{size} octets"
-    if size < 1024 * 1024:
-        return f"{round(size / 1024)} Ko"
-    return f"{size / (1024 * 1024):.1f} Mo".replace(".", ",")
 
 
 def type_label(media_type: str) -> str:
@@ -96,7 +88,9 @@ def stage(
     name = clean_filename(filename)
     limit = limit_for(services, field)
     if len(content) > limit:
-        raise Refused(f"Le fichier « {name} » est trop volumineux : {size_text(limit)} au plus.")
+        raise Refused(
+            f"Le fichier « {name} » est trop volumineux : {l10n.file_size(limit)} au plus."
+        )
     kind = check_file(name, content, field.types if field else None)
     sha256 = hashlib.sha256(content).hexdigest()
     # The bytes first, then the row: a row never names bytes that are not stored.
@@ -276,7 +270,8 @@ class Listed:
 
     @property
     def size_text(self) -> str:
-        return size_text(self.size)
+        """« 12 octets », « 340 Ko », « 1,5 Mo »."""
+        return l10n.file_size(self.size)
 
     @property
     def type_label(self) -> str:

@@ -21,6 +21,7 @@ from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..roles import EQUIPE_NATIONALE
 from ..store.models import Campaign as CampaignRow
 from ..store.models import ProcessInstance
+from .deployments import current_versions
 
 if TYPE_CHECKING:
     from .context import Services
@@ -85,8 +86,10 @@ def euros(value: int) -> Decimal:
 
 
 def format_euros(value: int) -> str:
-    whole = f"{euros(value):,.2f}".replace(",", " ").replace(".", ",")
-    return whole.removesuffix(",00") + " €"
+    """Cents as French reads euros (« 45 000 000 € », « 1 234,50 € »), by engine.l10n."""
+    from .. import l10n  # a leaf module: the module's imports are kept as they stand
+
+    return l10n.euros(euros(value))
 
 
 def _from_row(row: Any) -> Campaign:
@@ -238,8 +241,6 @@ def require_national_team(viewer: Viewer) -> None:
 
 def call_procedures(services: Services) -> dict[str, str]:
     """process id → name of the deployed procedures whose start form answers a call."""
-    from .deployments import current_versions  # deployments → context → operators → here
-
     found = {}
     versions = current_versions(services)
     with services.read() as connection:

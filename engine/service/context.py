@@ -1,4 +1,7 @@
-"""Everything the services need, built once per process (CLI command, web app, worker)."""
+"""Everything the services need, built once per process (CLI command, web app, worker).
+
+Built by the composition root (`root.create_services`); this module imports no service, so every
+service may depend on it."""
 
 from __future__ import annotations
 
@@ -8,10 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, select
+from sqlalchemy import Connection, Engine, bindparam, select, text
+from sqlalchemy.exc import OperationalError
 
 from ..attachments.blobs import BlobStore
-from ..clock import Clock, SystemClock
+from ..clock import Clock
 from ..config import Settings
 from ..definitions import build_specs
 from ..definitions.bundle import FORMS
@@ -19,11 +23,12 @@ from ..forms import make_validator
 from ..notifications.mailer import Mailer
 from ..runtime.codec import WorkflowCodec
 from ..runtime.runner import Runner
-from ..store.db import make_engine, reader, writer
-from ..store.migrate import upgrade
+from ..store.db import reader, writer
 from ..store.models import ProcessVersion
-from ..territory import Territories, territories_at
-from .operators import IMPLEMENTATIONS
+from ..territory import Territories
+
+#: The database is out of reach: what the entry points turn into a one-line message.
+DatabaseUnreachable = OperationalError
 
 _VERSION_FILES = select(
     ProcessVersion.files, ProcessVersion.process_id, ProcessVersion.content_hash
@@ -49,29 +54,6 @@ class Services:
     _writer: Engine | None = field(default=None, repr=False)
     _reader: Engine | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    @classmethod
-    def create(
-        cls, settings: Settings | None = None, *, clock: Clock | None = None, migrate: bool = True
-    ) -> Services:
-        """Connect to the configured database and bring its schema up to date."""
-        settings = settings or Settings.from_env()
-        clock = clock or SystemClock()
-        db = make_engine(settings.resolved_database_url())
-        if migrate:
-            upgrade(db)
-        return cls(
-            db=db,
-            clock=clock,
-            territories=territories_at(settings.reference_data_path),
-            runner=Runner(clock, settings.script_time_limit, IMPLEMENTATIONS),
-            forms_path=settings.forms_path,
-            base_url=settings.base_url,
-            mailer=settings.mailer(),
-            mail_from=settings.mail_from,
-            blobs=settings.blob_store(),
-            attachment_max_bytes=settings.attachment_max_bytes,
-        )
 
     def write(self) -> Any:
         """A write transaction (`with services.write() as connection:`), one per step."""
@@ -119,6 +101,12 @@ class Services:
         if self.blobs is None:
             self.blobs = Settings().blob_store()
         return self.blobs
+
+    def ping(self) -> str:
+        """Run a trivial statement (raises if the database is out of reach); the dialect's name."""
+        with self.db.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return self.db.dialect.name
 
     def close(self) -> None:
         self.db.dispose()

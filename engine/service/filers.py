@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 from sqlalchemy import Connection
 
+from ..definitions.parser import start_lanes
 from ..errors import InvalidInput
 from ..roles import COLLECTIVITE
 from ..territory import OrganisationTerritory, check_siren
@@ -33,7 +33,7 @@ def starters(services: Services, connection: Connection, version: ProcessSummary
     if not version.start_form:
         return set()
     spec, _ = services.specs(version.version_id, connection)
-    lanes = {t.lane for t in spec.task_specs.values() if isinstance(t, StartEvent)}
+    lanes = start_lanes(spec)
     return {lane or COLLECTIVITE for lane in lanes}
 
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, select, update
 
 from ..definitions.validation import executable_processes
@@ -14,6 +13,7 @@ from ..definitions.xml import parse_xml
 from ..errors import NotFound, ProcessIncident
 from ..forms import validate_submission
 from ..runtime import snapshot
+from ..runtime.progress import element_states
 from ..runtime.runner import MOTIVE
 from ..store.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, Timer, User
 from ..store.steps import next_reference_number
@@ -24,7 +24,7 @@ from .deployments import current_version_in
 from .operators import step_context
 from .validation import check_data
 from .viewer import ASSIGNED_ONLY, Viewer
-from .visibility import form_fields, visible_data  # noqa: F401 - form_fields, for its callers
+from .visibility import visible_data
 
 
 @dataclass
@@ -293,10 +293,6 @@ class Diagram:
         return {"completed": self.completed, "current": self.current, "pending": self.pending}
 
 
-_CURRENT = TaskState.READY | TaskState.STARTED | TaskState.ERROR
-_PREDICTED = TaskState.FUTURE | TaskState.LIKELY
-
-
 def diagram(services: Services, reference: str, viewer: Viewer) -> Diagram:
     """The diagram of a dossier with the state of each element, read from its stored workflow."""
     with services.db.connect() as connection:
@@ -307,23 +303,7 @@ def diagram(services: Services, reference: str, viewer: Viewer) -> Diagram:
         )  # fmt: skip
         workflow = steps.open_workflow(services, instance, connection)
         xml = _main_bpmn(connection, row.process_version_id, row.process_id, row.content_hash)
-    completed, current, waiting, predicted = set(), set(), set(), set()
-    for sub in (workflow, *workflow.subprocesses.values()):
-        for task in sub.tasks.values():
-            bpmn_id = getattr(task.task_spec, "bpmn_id", None)
-            if not bpmn_id:
-                continue
-            if task.has_state(TaskState.COMPLETED):
-                completed.add(bpmn_id)
-            elif task.has_state(_CURRENT):
-                current.add(bpmn_id)
-            elif task.has_state(TaskState.WAITING):
-                waiting.add(bpmn_id)
-            elif task.has_state(_PREDICTED):
-                predicted.add(bpmn_id)
-    waiting -= current
-    completed -= current | waiting
-    pending = waiting | (predicted - current - completed)
+    completed, current, pending = element_states(workflow)
     return Diagram(xml, sorted(completed), sorted(current), sorted(pending))
 
 

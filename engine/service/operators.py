@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from .. import l10n
 from ..clock import Clock
 from ..errors import InvalidInput
 from . import campaigns
@@ -49,12 +50,12 @@ def campagne_ouverte(campagne: str) -> dict[str, Any]:
     if now < found.opens_at:
         raise InvalidInput(
             f"L'appel « {found.name} » n'est pas encore ouvert : dépôt possible à partir du "
-            f"{found.opens_at.strftime('%d/%m/%Y à %H:%M')} (UTC)."
+            f"{l10n.datetime_text(found.opens_at)}."
         )
     if now >= found.closes_at:
         raise InvalidInput(
             f"L'appel « {found.name} » est clos depuis le "
-            f"{found.closes_at.strftime('%d/%m/%Y à %H:%M')} (UTC) : plus aucun dépôt n'est possible."
+            f"{l10n.datetime_text(found.closes_at)} : plus aucun dépôt n'est possible."
         )
     return found.as_data()
 

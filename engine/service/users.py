@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, delete, insert, select, update
 
-from ..clock import PARIS
+from .. import l10n
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..roles import ADMIN, COLLECTIVITE, PREFET, ROLE_LABELS
 from ..store.models import User, UserGrant
@@ -138,6 +138,14 @@ def get_account(services: Services, login: str) -> Account:
     return Account(user.login, user.name, user.email, user.organisation, user.active, grants)
 
 
+def active_login_for_email(services: Services, email: str) -> str | None:
+    """The login of the active account with this address (ProConnect sign-in), if any."""
+    with services.read() as connection:
+        return connection.execute(
+            select(User.login).where(User.email == email, User.active.is_(True))
+        ).scalar_one_or_none()
+
+
 def viewer_for(services: Services, login: str) -> Viewer:
     """The viewer of an active account (no grant at all for an inactive one)."""
     return viewer_of(services, get_account(services, login))
@@ -184,7 +192,7 @@ def authenticate(services: Services, login: str, password: str) -> Viewer:
         if row.locked_until is not None and row.locked_until > now:
             raise Forbidden(
                 "Trop d'essais infructueux : connexion suspendue jusqu'à "
-                f"{row.locked_until.astimezone(PARIS):%H h %M} (heure de Paris)."
+                f"{l10n.time_text(row.locked_until)} (heure de Paris)."
             )
         try:
             _HASHER.verify(row.password_hash, password or "")

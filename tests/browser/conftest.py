@@ -40,7 +40,7 @@ def live_services(tmp_path_factory) -> Iterator[service.Services]:
     """The platform behind the live server (procedures and demo accounts), for tests that
     prepare dossiers before opening pages."""
     folder = tmp_path_factory.mktemp("navigateur")
-    services = service.Services.create(
+    services = service.create_services(
         Settings(database_url=f"sqlite:///{folder / 'anct.sqlite3'}"), clock=SystemClock()
     )
     service.deploy_path(services, PROCESSES)

@@ -19,7 +19,7 @@ CREUSE = {"territory": "23", "siren": "212309603"}
 @pytest.fixture
 def pg_services(postgresql_database, clock):
     _truncate(postgresql_database)
-    context = service.Services.create(Settings(database_url=postgresql_database), clock=clock)
+    context = service.create_services(Settings(database_url=postgresql_database), clock=clock)
     context.forms_path = FIXTURES / "forms"
     service.deploy_path(context, FIXTURES)
     yield context

@@ -288,7 +288,7 @@ def test_runaway_script_is_stopped_and_the_instance_kept(database_url, clock, op
     from engine.errors import SandboxViolation
     from tests.conftest import FIXTURES, name_people
 
-    services = service.Services.create(
+    services = service.create_services(
         Settings(database_url=database_url, script_time_limit=0.3), clock=clock
     )
     content = (FIXTURES / "relance.bpmn").read_text(encoding="utf-8")

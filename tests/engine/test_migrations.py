@@ -23,7 +23,7 @@ def test_upgrade_on_start_is_idempotent(services, database_url):
     from engine import service
     from engine.config import Settings
 
-    again = service.Services.create(Settings(database_url=database_url))
+    again = service.create_services(Settings(database_url=database_url))
     tables = set(inspect(again.db).get_table_names())
     assert {
         "process_versions",

@@ -41,7 +41,7 @@ def test_failing_timer_is_retried_with_backoff_then_becomes_an_incident(
     database_url, clock, operator, tmp_path, monkeypatch
 ):
     monkeypatch.setattr(firing_module, "MAX_ATTEMPTS", 2)
-    services = service.Services.create(
+    services = service.create_services(
         Settings(database_url=database_url, script_time_limit=0.2), clock=clock
     )
     content = (FIXTURES / "relance.bpmn").read_text(encoding="utf-8")
@@ -81,7 +81,7 @@ def test_racing_workers_fire_each_timer_exactly_once(postgresql_database, clock,
     from tests.conftest import _truncate
 
     _truncate(postgresql_database)
-    services = service.Services.create(Settings(database_url=postgresql_database), clock=clock)
+    services = service.create_services(Settings(database_url=postgresql_database), clock=clock)
     services.forms_path = FIXTURES / "forms"
     service.deploy_path(services, FIXTURES / "relance.bpmn")
     name_people(services)

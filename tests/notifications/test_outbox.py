@@ -98,7 +98,7 @@ def test_a_sender_killed_after_the_commit_loses_nothing(ingenierie, smtp, databa
         from engine import service
         from engine.clock import ManualClock
         from engine.config import Settings
-        services = service.Services.create(
+        services = service.create_services(
             Settings(database_url={database_url!r}), clock=ManualClock({clock.now().isoformat()!r})
         )
         service.start(services, "demande_ingenierie", data={DEPOT!r}, actor="mairie.gueret",
@@ -176,7 +176,7 @@ def test_racing_senders_deliver_each_mail_exactly_once(postgresql_database, smtp
     from tests.notifications.conftest import PEOPLE
 
     _truncate(postgresql_database)
-    services = service.Services.create(Settings(database_url=postgresql_database), clock=clock)
+    services = service.create_services(Settings(database_url=postgresql_database), clock=clock)
     for login, role, scope, address in PEOPLE:
         users.create_user(services, login, name=login, grants=[(role, scope)], email=address)
     service.deploy_path(services, PROCESSES / "demande_ingenierie")

@@ -829,7 +829,7 @@ def test_closing_the_accompaniment_ends_a_report_left_open(appel, people, clock)
 @pytest.fixture
 def pg_appel(postgresql_database, clock):
     _truncate(postgresql_database)
-    context = service.Services.create(Settings(database_url=postgresql_database), clock=clock)
+    context = service.create_services(Settings(database_url=postgresql_database), clock=clock)
     service.deploy_path(context, PROCESSES / "fabriques_territoire")
     clock.set(DEPOT)
     yield context

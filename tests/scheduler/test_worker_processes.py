@@ -117,7 +117,7 @@ def children(database: str, tmp_path: Path) -> Iterator[Children]:
 def create_dossiers(database: str, children: Children) -> float:
     """TIMERS dossiers of the `relance` fixture started at START; returns the seconds it took."""
     began = time.monotonic()
-    services = service.Services.create(Settings(database_url=database), clock=ManualClock(START))
+    services = service.create_services(Settings(database_url=database), clock=ManualClock(START))
     service.deploy_path(services, FIXTURES / "relance.bpmn")
     name_people(services)
     services.close()

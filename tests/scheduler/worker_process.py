@@ -94,7 +94,7 @@ def main() -> None:
     mode, argument = sys.argv[1], sys.argv[2]
     clock = ManualClock(os.environ["ANCT_WORKER_NOW"])
     settings = Settings(database_url=os.environ["DATABASE_URL"])
-    services = service.Services.create(settings, clock=clock, migrate=False)
+    services = service.create_services(settings, clock=clock, migrate=False)
     try:
         if mode == "start":
             start(services, int(argument))

@@ -414,7 +414,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         settings = Settings(
             database_url=f"sqlite:///{database}", attachments_path=tmp_path_factory.mktemp("pieces")
         )
-        platform = service.Services.create(settings, clock=clock)
+        platform = service.create_services(settings, clock=clock)
         try:
             service.deploy_path(platform, PROCESSES)
             ensure_demo(platform)

@@ -17,6 +17,7 @@ from flask import Blueprint, request, send_file
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
+from engine import l10n
 from engine.errors import InvalidInput
 from engine.forms.files import FILE_WIDGET, file_fields, with_value
 from engine.service import attachments
@@ -69,7 +70,7 @@ def form_enctype(fields: Iterable[Any]) -> str:
 @blueprint.app_template_global()
 def max_file_size() -> str:
     """The platform's limit per file (« 10,0 Mo »), for fields that set none of their own."""
-    return attachments.size_text(services().attachment_max_bytes)
+    return l10n.file_size(services().attachment_max_bytes)
 
 
 @blueprint.get("/<int:attachment_id>")

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from engine.clock import PARIS
+from engine import l10n
 from engine.errors import InvalidInput
 from engine.roles import EQUIPE_NATIONALE
 from engine.service import campaigns
@@ -42,7 +42,7 @@ FIELD_LABELS = {
 @roles_required(EQUIPE_NATIONALE)
 def index() -> ResponseReturnValue:
     found = campaigns.list_campaigns(services(), viewer())
-    return render_template("campaigns/index.html", found=found, euros=euros_text)
+    return render_template("campaigns/index.html", found=found)
 
 
 @blueprint.get("/nouveau", endpoint="new")
@@ -123,7 +123,7 @@ def _show_page(
 ) -> Any:  # fmt: skip
     return render_template(
         "campaigns/show.html", found=found, campaign=found.campaign, values=values,
-        errors=errors, labels_of_fields=FIELD_LABELS, euros=euros_text,
+        errors=errors, labels_of_fields=FIELD_LABELS,
     ), status  # fmt: skip
 
 
@@ -138,11 +138,7 @@ def _errors(refused: InvalidInput) -> dict[str, str]:
 
 def local(moment: datetime | None) -> str:
     """A moment as a datetime-local input shows it, in Paris time (« 2026-09-01T09:00 »)."""
-    return moment.astimezone(PARIS).strftime("%Y-%m-%dT%H:%M") if moment else ""
-
-
-def euros_text(amount: Any) -> str:
-    return campaigns.format_euros(campaigns.cents(amount))
+    return l10n.paris(moment).strftime("%Y-%m-%dT%H:%M") if moment else ""
 
 
 def form_values(campaign: campaigns.Campaign) -> dict[str, str]:

@@ -11,10 +11,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from engine import labels
+from engine import l10n, labels
 from engine.forms.files import is_file_field
 from engine.forms.internal import is_internal
-from engine.service.attachments import size_text, type_label
+from engine.service.attachments import type_label
 
 
 @dataclass
@@ -29,13 +29,6 @@ class Entry:
     attachment: int | None = None
     #: An internal field (`"x-interne"`): shown to the staff only, marked so for them.
     internal: bool = False
-
-
-def _number(value: float | int | Decimal, euros: bool = False) -> str:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = f"{value:,}".replace(",", "\u202f").replace(".", ",")
-    return f"{text} €" if euros else text
 
 
 def _choice_labels(schema: dict[str, Any]) -> dict[str, str]:
@@ -58,13 +51,13 @@ def _scalar(value: Any, schema: dict[str, Any]) -> str:
     if isinstance(value, str) and value in labels:
         return labels[value]
     if isinstance(value, (int, float, Decimal)):
-        return _number(value, euros=schema.get("x-widget") == "montant")
+        return l10n.euros(value) if schema.get("x-widget") == "montant" else l10n.number(value)
     # A date a script recorded has no schema: its ISO form is recognised, not shown raw.
     if isinstance(value, str) and (
         schema.get("format") == "date" or (not schema and _ISO_DATE.fullmatch(value))
     ):
         try:
-            return f"{date.fromisoformat(value):%d/%m/%Y}"
+            return l10n.date_text(date.fromisoformat(value), "short")
         except ValueError:
             return value
     return str(value)
@@ -78,7 +71,7 @@ def _entry(label: str, value: Any, schema: dict[str, Any]) -> Entry:
 
 def _plain_entry(label: str, value: Any, schema: dict[str, Any]) -> Entry:
     if is_file_field(schema) and isinstance(value, dict) and isinstance(value.get("id"), int):
-        size = size_text(value["taille"]) if isinstance(value.get("taille"), int) else ""
+        size = l10n.file_size(value["taille"]) if isinstance(value.get("taille"), int) else ""
         text = f"{value.get('nom', 'fichier')} ({type_label(str(value.get('type', '')))}, {size})"
         return Entry(label, text, attachment=value["id"])
     if isinstance(value, dict):

@@ -15,8 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from engine import labels
-from engine.clock import PARIS
+from engine import l10n, labels
 from engine.forms.amounts import AmountField, amount_fields
 
 #: The columns every export has, in order; the amount columns follow.
@@ -35,12 +34,10 @@ def cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "Oui" if value else "Non"
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
     if isinstance(value, (int, float, Decimal)):
-        return str(value).replace(".", ",")
+        return l10n.number(value, grouping=False)
     if isinstance(value, datetime):
-        return value.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
+        return l10n.datetime_text(value, "short")
     text = str(value)
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from engine import labels, service
+from engine import l10n, labels, service
 from engine.errors import InvalidInput
 from engine.roles import RESPONSABLE_PROCESSUS
 from engine.service import attachments, instances
@@ -19,7 +19,6 @@ from engine.service import search as dossier_search
 from ..access import STAFF, roles_required, services, viewer
 from .dossier_data import readable_data
 from .dossier_export import write_csv
-from .formatting import PARIS
 
 blueprint = Blueprint("dossiers", __name__, url_prefix="/dossiers")
 
@@ -94,7 +93,7 @@ def export_csv() -> ResponseReturnValue:
     (see dossier_export)."""
     found = dossier_search.export(services(), viewer(), _search_filter(request.args))
     text = write_csv(found.items, lambda version: instances.form_fields(services(), version))
-    today = services().clock.now().astimezone(PARIS).date()
+    today = l10n.paris(services().clock.now()).date()
     response = Response(text.encode("utf-8"), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="dossiers-{today}.csv"'

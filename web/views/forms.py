@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from engine import l10n
 from engine.errors import InvalidInput
 from engine.forms.conditions import condition
 from engine.forms.files import FILE_WIDGET, FileField, is_file_field
 from engine.forms.files import describe as describe_file
 from engine.forms.people import PERSON_WIDGET, ROLE, is_person_field
-from engine.service.attachments import size_text
 
 #: The key the validation uses for an error that concerns the whole form.
 FORM_ERROR = "formulaire"
@@ -267,7 +267,7 @@ def _field(
     if is_file_field(schema):
         received = dict(value) if isinstance(value, Mapping) else None
         if received and isinstance(received.get("taille"), int):
-            received["taille_texte"] = size_text(received["taille"])
+            received["taille_texte"] = l10n.file_size(received["taille"])
         return Field(widget=FILE_WIDGET, value=received, file=describe_file(name, schema), **common)
     if is_person_field(schema):
         choices = [(login, f"{who} ({login})") for login, who in people.get(schema.get(ROLE), [])]

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from engine import service
+from engine import l10n, service
 from engine.service import drafts
 from engine.service.tasks import BY_CREATION, BY_DUE, BY_REFERENCE, OVERDUE, THIS_WEEK
 
@@ -119,7 +119,7 @@ def _filters(choices: Choices, login: str) -> service.TaskFilter:
 
 
 def _with_count(label: str, count: int) -> str:
-    return f"{label} — {count} tâche{'s' if count > 1 else ''}" if count else label
+    return f"{label} — {l10n.plural(count, 'tâche', 'tâches')}" if count else label
 
 
 @blueprint.get("/")

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
+from engine import l10n
 from engine.service import incidents, notifications
 
 from ..access import national_watcher, services, viewer
@@ -28,8 +29,10 @@ def index() -> ResponseReturnValue:
 def mark_read() -> ResponseReturnValue:
     ids = [int(value) for value in request.form.getlist("id") if value.isdigit()]
     changed = notifications.mark_read(services(), viewer(), ids or None)
-    plural = "s" if changed > 1 else ""
-    flash(f"{changed} notification{plural} marquée{plural} comme lue{plural}.", "success")
+    read = l10n.plural(
+        changed, "notification marquée comme lue", "notifications marquées comme lues"
+    )
+    flash(f"{read}.", "success")
     return redirect(url_for("notices.index"))
 
 

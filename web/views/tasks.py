@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 
 from engine import service
 from engine.errors import Conflict, EngineError, InvalidInput, ScriptError
-from engine.service import instances
+from engine.service import visibility
 
 from ..access import STAFF, home_endpoint, services, viewer
 from ..errors import log_script_failure
@@ -42,7 +42,7 @@ def _dossier_data(page: service.TaskPage) -> list[Entry]:
     the task (the request to qualify, the questions to answer, the analysis to decide on)."""
     if not page.open or page.dossier_data is None or page.version_id is None:
         return []
-    fields = instances.form_fields(services(), page.version_id)
+    fields = visibility.form_fields(services(), page.version_id)
     return readable_data(page.dossier_data, fields)[0]
 
 

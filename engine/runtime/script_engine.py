@@ -1,4 +1,7 @@
-"""The bridge between SpiffWorkflow's script engine interface and our sandbox."""
+"""The bridge between SpiffWorkflow's script engine interface and our sandbox.
+
+It lives with the runtime, the room that speaks SpiffWorkflow: the sandbox itself knows only
+RestrictedPython and plain values."""
 
 from __future__ import annotations
 
@@ -11,8 +14,8 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 
 from ..clock import Clock
 from ..errors import EngineError, InvalidInput, ScriptError
-from ..runtime.jsondata import to_json
-from .runner import Sandbox
+from ..sandbox import Sandbox
+from .jsondata import to_json
 
 
 class SandboxEnvironment(BasePythonScriptEngineEnvironment):

@@ -1,4 +1,9 @@
-"""The engine never imports Flask: web and CLI sit above the service layer, not inside it."""
+"""The engine runs without Flask, even through its third-party dependencies.
+
+The floors themselves (web and CLI above the services, no Flask in engine/) are import-linter
+contracts in pyproject.toml, run by `make test`; they read our code only. This test imports every
+engine module and looks at what got loaded, which also catches a library that pulls Flask in.
+"""
 
 from __future__ import annotations
 
