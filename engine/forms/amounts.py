@@ -44,7 +44,7 @@ def _number(value: Any) -> bool:
 
 
 def amount_fields(fields: Mapping[str, Mapping[str, Any]]) -> list[AmountField]:
-    """The amount columns of a version's fields (`instances.form_fields`), in the forms' order."""
+    """The amount columns of a version's fields (`visibility.form_fields`), in the forms' order."""
     found = []
     for name, schema in fields.items():
         title = str(schema.get("title") or name)

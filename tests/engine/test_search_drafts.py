@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from engine import service
 from engine.errors import Forbidden, InvalidInput, NotFound
-from engine.service import campaigns, drafts, instances
+from engine.service import campaigns, drafts, instances, visibility
 from engine.service.demo import DEMO_CALLS
 from engine.service.search import SearchFilter, follow_up, search
 from engine.store.models import HumanTask, ProcessInstance
@@ -391,7 +391,7 @@ def test_diagram_is_refused_outside_the_scope(platform, dossiers):
 
 def test_form_fields_give_the_labels_of_the_data(platform, dossiers):
     details = service.get_instance(platform, dossiers["gueret_1"], NATIONAL)
-    fields = instances.form_fields(platform, details.version_id)
+    fields = visibility.form_fields(platform, details.version_id)
     assert list(fields)[:3] == ["intitule_projet", "description_projet", "champs_intervention"]
     assert fields["decision_prefet"]["title"]
     names = list(fields)  # task forms in the order of the process, not of their file names

@@ -13,7 +13,7 @@ from flask_login import login_required
 from engine import l10n, labels, service
 from engine.errors import InvalidInput
 from engine.roles import RESPONSABLE_PROCESSUS
-from engine.service import attachments, instances
+from engine.service import attachments, instances, visibility
 from engine.service import search as dossier_search
 
 from ..access import STAFF, roles_required, services, viewer
@@ -92,7 +92,7 @@ def export_csv() -> ResponseReturnValue:
     that matches, newest first, at most `EXPORT_LIMIT` of them, with labels and amounts
     (see dossier_export)."""
     found = dossier_search.export(services(), viewer(), _search_filter(request.args))
-    text = write_csv(found.items, lambda version: instances.form_fields(services(), version))
+    text = write_csv(found.items, lambda version: visibility.form_fields(services(), version))
     today = l10n.paris(services().clock.now()).date()
     response = Response(text.encode("utf-8"), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
@@ -106,7 +106,7 @@ def export_csv() -> ResponseReturnValue:
 @login_required
 def show(reference: str) -> ResponseReturnValue:
     details = service.get_instance(services(), reference, viewer())
-    fields = instances.form_fields(services(), details.version_id) if details.version_id else {}
+    fields = visibility.form_fields(services(), details.version_id) if details.version_id else {}
     declared, others = readable_data(details.data, fields)
     files = attachments.for_dossier(services(), viewer(), details.reference)
     return render_template(
