@@ -23,7 +23,8 @@ import click
 from engine import l10n, labels, service
 from engine.config import Settings
 from engine.errors import Conflict, EngineError, InvalidDefinition, NotFound
-from engine.service import campaigns, catalogue
+from engine.service import catalogue
+from engine.service.campaigns import calls
 from engine.service.context import DatabaseUnreachable
 from engine.territory import ReferenceDataMissing
 
@@ -276,7 +277,7 @@ def campaign_create(code: str, process_id: str, name: str, opens: str, closes: s
                     max_laureates: int | None, instruction_deadline: str | None,
                     committee: str | None) -> None:  # fmt: skip
     """Créer un appel à projets."""
-    created = campaigns.create(
+    created = calls.create(
         services(), code=code, process_id=process_id, name=name, opens_at=paris(opens),
         closes_at=paris(closes), envelope=envelope, max_laureates=max_laureates,
         instruction_deadline=paris(instruction_deadline) if instruction_deadline else None,
@@ -291,7 +292,7 @@ def campaign_create(code: str, process_id: str, name: str, opens: str, closes: s
 @friendly_errors
 def campaign_show(code: str, as_json: bool) -> None:
     """Afficher un appel : fenêtre, enveloppe, totaux."""
-    found = campaigns.get(services(), code)
+    found = calls.get(services(), code)
     if as_json:
         print_json(found.__dict__)
         return
@@ -443,7 +444,7 @@ def users_create(
     password: str | None,
 ) -> None:
     """Créer un utilisateur : --role prefet --scope 23 --role comite (rôle national)."""
-    from engine.service import users as accounts
+    from engine.service.people import accounts
 
     if len(scopes) > len(roles):
         fail("plus de --scope que de --role : chaque --scope suit le --role qu'il précise.")

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from engine import service
 from engine.clock import ManualClock
 from engine.config import Settings
-from engine.service import users
+from engine.service.people import accounts
 from engine.store.db import make_engine
 from engine.store.migrate import upgrade
 from engine.store.models import Base
@@ -95,7 +95,7 @@ NAMED_PEOPLE = ("bdt.nouvelle-aquitaine", "epf.nouvelle-aquitaine", "marie", "au
 def name_people(context: service.Services, but: Collection[str] = ()) -> None:
     """Give the people the test procedures name an account, as a real deployment would."""
     for login in set(NAMED_PEOPLE) - set(but):
-        users.create_user(context, login, name=login, grants=[("expert", None)])
+        accounts.create_user(context, login, name=login, grants=[("expert", None)])
 
 
 @pytest.fixture

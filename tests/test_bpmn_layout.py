@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -441,3 +443,20 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert main([str(good), str(broken)]) == 1
     assert b"BPMNDiagram" in good.read_bytes()
     assert "casse.bpmn" in capsys.readouterr().err
+
+
+def test_python_dash_m_entry_point(tmp_path: Path) -> None:
+    """`python -m tools.bpmn_layout FICHIER.bpmn`, as the procedures' READMEs say."""
+    path = tmp_path / "boucle.bpmn"
+    shutil.copy(FIXTURES / "boucle.bpmn", path)
+    expected = layout_bytes(path.read_bytes())
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.bpmn_layout", str(path)],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "diagramme régénéré" in done.stdout
+    assert path.read_bytes() == expected

@@ -26,6 +26,7 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 
 from engine.errors import EngineError, NotFound
 from engine.service import users
+from engine.service.people import accounts, passwords
 
 from .access import SignedIn, home_endpoint, services
 
@@ -45,7 +46,7 @@ def _proconnect() -> Any:
 @login_manager.user_loader
 def load_user(login: str) -> SignedIn | None:
     try:
-        account = users.get_account(services(), login)
+        account = accounts.get_account(services(), login)
     except NotFound:
         return None
     return SignedIn(account, users.viewer_of(services(), account)) if account.active else None
@@ -77,7 +78,7 @@ def sign_in() -> ResponseReturnValue:
     if request.method == "POST":
         login = request.form.get("login", "").strip()
         try:
-            users.authenticate(services(), login, request.form.get("password", ""))
+            passwords.authenticate(services(), login, request.form.get("password", ""))
         except EngineError as exc:
             error = exc.message
         else:
@@ -113,7 +114,7 @@ def proconnect_callback() -> ResponseReturnValue:
     token = client.authorize_access_token()
     claims: dict[str, Any] = token.get("userinfo") or client.userinfo()
     email = (claims.get("email") or "").strip().lower()
-    login = users.active_login_for_email(services(), email)
+    login = accounts.active_login_for_email(services(), email)
     if not email or login is None:
         flash(
             "Votre compte ProConnect n'est rattaché à aucun compte de la plateforme : "

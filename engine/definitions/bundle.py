@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +20,8 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 
 from ..errors import DefinitionProblem, InvalidDefinition
 from ..forms import FormProblem, check_form
+from .bpmn_checks import NS, check_bpmn, executable_processes, label, local, process_property
 from .parser import AnctBpmnParser
-from .validation import NS, check_bpmn, executable_processes, label, local, process_property
 from .xml import parse_xml
 
 SUFFIXES = (".bpmn", ".dmn")
@@ -87,7 +85,13 @@ def forms_in(folder: Path) -> FormSource:
     return read
 
 
-def prepare(sources: Mapping[str, bytes], forms: FormSource | None = None) -> list[ProcessBundle]:
+#: Parses a bundle's files (files, process id, content hash) into its specs.
+Parse = Callable[[Mapping[str, str], str, str], Any]
+
+
+def prepare(
+    sources: Mapping[str, bytes], forms: FormSource | None = None, *, parse: Parse | None = None
+) -> list[ProcessBundle]:
     """Validate every file and return one bundle per executable process; all or nothing."""
     problems: list[DefinitionProblem] = []
     documents: list[_Document] = []
@@ -127,7 +131,10 @@ def prepare(sources: Mapping[str, bytes], forms: FormSource | None = None) -> li
             start_form=process_property(element, "startForm"),
         )
         try:
-            build_specs(bundle.files, bundle.process_id)
+            if parse is None:
+                build_specs(bundle.files, bundle.process_id)
+            else:
+                parse(bundle.files, bundle.process_id, bundle.content_hash)
         except InvalidDefinition as exc:
             problems.extend(p for p in exc.problems if p not in problems)
             continue
@@ -279,27 +286,11 @@ def _closure(
     return needed
 
 
-_SPEC_CACHE: OrderedDict[tuple[str, str], tuple[BpmnProcessSpec, dict[str, Any]]] = OrderedDict()
-_SPEC_CACHE_SIZE = 128
-_SPEC_LOCK = threading.Lock()
-
-
 def build_specs(
-    files: Mapping[str, str], process_id: str, digest: str | None = None
+    files: Mapping[str, str], process_id: str
 ) -> tuple[BpmnProcessSpec, dict[str, Any]]:
-    """The parsed specs of a bundle; cached, since specs are immutable once deployed."""
-    key = (digest or content_hash(files), process_id)
-    with _SPEC_LOCK:
-        cached = _SPEC_CACHE.get(key)
-        if cached is not None:
-            _SPEC_CACHE.move_to_end(key)
-            return cached
-    specs = _parse(files, process_id)
-    with _SPEC_LOCK:
-        _SPEC_CACHE[key] = specs
-        while len(_SPEC_CACHE) > _SPEC_CACHE_SIZE:
-            _SPEC_CACHE.popitem(last=False)
-    return specs
+    """The parsed specs of a bundle (kept by `engine.service.version_catalogue` once deployed)."""
+    return _parse(files, process_id)
 
 
 def _parse(files: Mapping[str, str], process_id: str) -> tuple[BpmnProcessSpec, dict[str, Any]]:

@@ -10,7 +10,7 @@ The field holds the login of an account: a task the procedure then assigns to th
 reach someone who exists and may sign in. The person is therefore chosen from a list of the
 active accounts holding the role `x-role` (web/views/forms.py renders it as a <select>), and
 the server refuses any other login with a French message on the field. The list is the
-service layer's to give (engine/service/users.py `people_by_role`): forms know no database.
+service layer's to give (engine/service/people/accounts.py `people_by_role`): forms know no database.
 
 Person fields may sit in nested objects and in the rows of a list (each partner's signatory).
 """

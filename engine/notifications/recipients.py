@@ -1,11 +1,15 @@
-"""The people an event concerns: the assignee of a task, else the holders of its role in scope."""
+"""The people an event concerns: the assignee of a task, else the holders of its role in scope.
+
+Who hears of a task is `engine.scope.told`: whoever acts on it, when nobody has it or they do.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, bindparam, or_, select, tuple_
 
+from .. import scope as rule
 from ..roles import ASSIGNED_ONLY
 from ..store.models import User, UserGrant
 
@@ -22,7 +26,14 @@ class Target:
     region: str | None = None
 
     def scopes(self) -> list[str]:
-        return [s for s in ("", self.territory, self.siren, self.region) if s is not None]
+        """The grant scopes that reach the target, as `user_grants` stores them (national '')."""
+        return [s or "" for s in rule.reaching_scopes(self.territory, self.siren, self.region)]
+
+    def placed(self, regions: rule.Regions) -> Target:
+        """The target with the région of its territory, so that a préfet de région hears."""
+        if not self.territory or self.region is not None:
+            return self
+        return replace(self, region=regions.region_scope(self.territory))
 
 
 @dataclass(frozen=True)
@@ -54,7 +65,7 @@ def resolve(connection: Connection, targets: list[Target]) -> dict[Target, list[
     grants: set[tuple[str, str]] = set()
     for target in set(targets):
         if target.assignee:
-            logins.add(target.assignee)
+            logins.add(target.assignee)  # their grants come with them, checked in `_matches`
         elif target.role and target.role not in ASSIGNED_ONLY:
             grants.update((target.role, scope) for scope in target.scopes())
     if not logins and not grants:
@@ -73,8 +84,9 @@ def resolve(connection: Connection, targets: list[Target]) -> dict[Target, list[
 
 
 def _matches(target: Target, row: object) -> bool:
-    if target.assignee:
+    if target.role is None and target.assignee:  # one named person, whatever their roles
         return row.login == target.assignee  # type: ignore[attr-defined]
-    if target.role in ASSIGNED_ONLY or row.role != target.role:  # type: ignore[attr-defined]
-        return False
-    return row.scope in target.scopes()  # type: ignore[attr-defined]
+    return row.role is not None and rule.told(  # type: ignore[attr-defined]
+        row.login, row.role, row.scope or rule.NATIONAL,  # type: ignore[attr-defined]
+        target.role, target.territory, target.siren, target.assignee, target.region,
+    )  # fmt: skip

@@ -1,6 +1,6 @@
 """Serialized form of a running workflow, without its spec.
 
-The spec of a version never changes, so it is parsed once (cached by content hash) rather than
+The spec of a version never changes, so it is parsed once (kept by the version catalogue) rather than
 stored in every instance and re-read at every step; the stored state is the task tree only.
 """
 

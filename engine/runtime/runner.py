@@ -26,10 +26,13 @@ from SpiffWorkflow.util.task import TaskState
 from ..clock import TIMER_NOW, Clock
 from ..definitions.timers import CYCLE_FIRINGS
 from ..errors import EngineError, ProcessIncident, ScriptError
-from .script_engine import SandboxedScriptEngine
+from .script_engine import SandboxedScriptEngine, operating
 from .snapshot import take
 
 logger = logging.getLogger(__name__)
+
+#: The operators a step's service tasks may call, by name (`engine.definitions.operators`).
+Operators = Mapping[str, Callable[..., Any]] | None
 
 #: Deepest task tree we let an instance reach; the library silently stops at 1 000.
 MAX_TREE_DEPTH = 900
@@ -91,14 +94,9 @@ class StepLog:
 
 
 class Runner:
-    def __init__(
-        self,
-        clock: Clock,
-        time_limit: float = 1.0,
-        operators: Mapping[str, Callable[..., Any]] | None = None,
-    ) -> None:
+    def __init__(self, clock: Clock, time_limit: float = 1.0) -> None:
         self.clock = clock
-        self.script_engine = SandboxedScriptEngine(clock, time_limit, operators)
+        self.script_engine = SandboxedScriptEngine(clock, time_limit)
 
     def new_workflow(
         self, spec: BpmnProcessSpec, subprocess_specs: dict[str, Any], data: dict[str, Any]
@@ -109,20 +107,24 @@ class Runner:
             task.data.update(data)
         return workflow
 
-    def advance(self, workflow: BpmnWorkflow, log: StepLog | None = None) -> StepLog:
+    def advance(
+        self, workflow: BpmnWorkflow, log: StepLog | None = None, *, operators: Operators = None
+    ) -> StepLog:
         """Run every automatic task and timer that is due now; raise before anything is kept.
 
         Timers that fell due since the instance last ran fire in the order of their due dates,
         each seeing its own moment: a yearly report due before the end of a follow-up period is
-        not lost because both passed before the scheduler came by.
+        not lost because both passed before the scheduler came by. Service tasks call
+        `operators`, bound by the caller to the step's transaction.
         """
         log = log or StepLog()
         firings: list[Any] = []
         token = CYCLE_FIRINGS.set(firings)
         try:
-            self._catch_up(workflow, log)
-            workflow.refresh_timers()
-            workflow.do_engine_steps(did_complete_task=log.record)
+            with operating(operators):
+                self._catch_up(workflow, log)
+                workflow.refresh_timers()
+                workflow.do_engine_steps(did_complete_task=log.record)
         except EngineError:
             raise
         except (SpiffWorkflowException, WorkflowException) as exc:
@@ -150,7 +152,14 @@ class Runner:
             finally:
                 TIMER_NOW.reset(moment)
 
-    def complete(self, workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> StepLog:
+    def complete(
+        self,
+        workflow: BpmnWorkflow,
+        task_id: str,
+        data: dict[str, Any],
+        *,
+        operators: Operators = None,
+    ) -> StepLog:
         task = workflow.get_task_from_id(UUID(task_id))
         log = StepLog()
         try:
@@ -161,7 +170,7 @@ class Runner:
             raise
         except (SpiffWorkflowException, WorkflowException) as exc:
             raise _unwrap(exc) from None
-        return self.advance(workflow, log)
+        return self.advance(workflow, log, operators=operators)
 
 
 def _unwrap(exc: BaseException) -> EngineError:

@@ -6,7 +6,9 @@ RestrictedPython and plain values."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -36,28 +38,39 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         raise ScriptError("Les tâches de service ne sont pas prises en charge par ce moteur.")
 
 
+#: The operators of the step running in this thread, bound to its collaborators.
+_STEP_OPERATORS: ContextVar[Mapping[str, Callable[..., Any]] | None] = ContextVar(
+    "anct_step_operators", default=None
+)
+
+
+@contextmanager
+def operating(operators: Mapping[str, Callable[..., Any]] | None) -> Iterator[None]:
+    """Give the service tasks of one step the operators the unit of work bound for it (its
+    connection, its clock); one script engine serves every thread, so they are not kept on it."""
+    token = _STEP_OPERATORS.set(operators)
+    try:
+        yield
+    finally:
+        _STEP_OPERATORS.reset(token)
+
+
 class SandboxedScriptEngine(PythonScriptEngine):
     """Every script, condition, timer and DMN expression of a workflow runs here.
 
-    The engine also carries the clock (our timer definitions read "now" from it) and the
-    operators that service tasks may call (`engine.definitions.operators`).
+    The engine also carries the clock (our timer definitions read "now" from it); the operators
+    service tasks may call (`engine.definitions.operators`) come with each step (`operating`).
     """
 
-    def __init__(
-        self,
-        clock: Clock,
-        time_limit: float = 1.0,
-        operators: Mapping[str, Callable[..., Any]] | None = None,
-    ) -> None:
+    def __init__(self, clock: Clock, time_limit: float = 1.0) -> None:
         self.clock = clock
-        self.operators = dict(operators or {})
         super().__init__(environment=SandboxEnvironment(Sandbox(clock, time_limit)))
 
     def call_service(
         self, task: Any, operation_name: str = "", operation_params: Any = None, **_: Any
     ) -> str:
         """Run an engine operator; its errors reach the user as they are (no script prefix)."""
-        function = self.operators.get(operation_name)
+        function = (_STEP_OPERATORS.get() or {}).get(operation_name)
         if function is None:
             raise _located(ScriptError(f"Opérateur inconnu : « {operation_name} »."), task)
         params = {name: param["value"] for name, param in (operation_params or {}).items()}

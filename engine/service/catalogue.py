@@ -14,9 +14,9 @@ from sqlalchemy import Connection, func, select, update
 
 from ..errors import Conflict, Forbidden, NotFound
 from ..roles import ADMIN, RESPONSABLE_PROCESSUS
+from ..store.instances import INCIDENT, RUNNING
 from ..store.models import Process, ProcessInstance, ProcessVersion
 from .context import Services
-from .steps import INCIDENT, RUNNING
 from .viewer import Viewer
 
 _CATALOGUE = Process.__table__

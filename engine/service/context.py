@@ -5,34 +5,25 @@ service may depend on it."""
 
 from __future__ import annotations
 
-import json
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, select, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError
 
 from ..attachments.blobs import BlobStore
 from ..clock import Clock
 from ..config import Settings
-from ..definitions import build_specs
-from ..definitions.bundle import FORMS
-from ..forms import make_validator
 from ..notifications.mailer import Mailer
 from ..runtime.codec import WorkflowCodec
 from ..runtime.runner import Runner
 from ..store.db import reader, writer
-from ..store.models import ProcessVersion
 from ..territory import Territories
+from .version_catalogue import VersionCatalogue
 
 #: The database is out of reach: what the entry points turn into a one-line message.
 DatabaseUnreachable = OperationalError
-
-_VERSION_FILES = select(
-    ProcessVersion.files, ProcessVersion.process_id, ProcessVersion.content_hash
-).where(ProcessVersion.id == bindparam("version_id"))
 
 
 @dataclass
@@ -49,11 +40,13 @@ class Services:
     #: Where attached files' bytes go (None: the default folder, <instance>/pieces).
     blobs: BlobStore | None = None
     attachment_max_bytes: int = Settings.attachment_max_bytes
-    _validators: dict[tuple[int, str], Any] = field(default_factory=dict, repr=False)
-    _specs: dict[int, tuple[Any, dict[str, Any]]] = field(default_factory=dict, repr=False)
+    #: The deployed versions and what is derived from them: the one cache of versions.
+    versions: VersionCatalogue = field(init=False, repr=False)
     _writer: Engine | None = field(default=None, repr=False)
     _reader: Engine | None = field(default=None, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.versions = VersionCatalogue(self.territories)
 
     def write(self) -> Any:
         """A write transaction (`with services.write() as connection:`), one per step."""
@@ -68,33 +61,12 @@ class Services:
         return self._reader.connect()
 
     def specs(self, version_id: int, connection: Connection) -> tuple[Any, dict[str, Any]]:
-        """Parsed specs of a deployed version; versions are immutable, so cached for good.
-
-        Read through the caller's connection: on SQLite a second connection would wait for the
-        write lock the caller may hold.
-        """
-        cached = self._specs.get(version_id)
-        if cached is not None:
-            return cached
-        row = connection.execute(_VERSION_FILES, {"version_id": version_id}).one()
-        specs = build_specs(row.files, row.process_id, row.content_hash)
-        with self._lock:
-            self._specs[version_id] = specs
-        return specs
+        """Parsed specs of a deployed version (kept by the version catalogue)."""
+        return self.versions.specs(version_id, connection)
 
     def form_validator(self, version_id: int, ref: str, connection: Connection) -> Any:
-        """The validator of a form as deployed with a version (cached like the specs)."""
-        key = (version_id, ref)
-        validator = self._validators.get(key)
-        if validator is None:
-            files = connection.execute(_VERSION_FILES, {"version_id": version_id}).one().files
-            text = files.get(FORMS + ref)
-            if text is None:
-                raise KeyError(ref)
-            validator = make_validator(json.loads(text), self.territories)
-            with self._lock:
-                self._validators[key] = validator
-        return validator
+        """The validator of a form as deployed with a version (kept by the version catalogue)."""
+        return self.versions.form_validator(version_id, ref, connection)
 
     def blob_store(self) -> BlobStore:
         """The configured blob store, or the default folder for a context built by hand."""

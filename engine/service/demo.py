@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
-
-from ..store.models import Campaign, User
-from . import campaigns, users
+from ..store import campaigns as campaign_rows
+from ..store import people as people_rows
+from .campaigns import calls
 from .context import Services
+from .people import accounts
 
 #: The demonstration password of every account, documented in the README. Never in production.
 DEMO_PASSWORD = "demo-anct-2026"  # noqa: S105 - documented demonstration password
@@ -51,12 +51,12 @@ def ensure_demo(services: Services) -> list[str]:
     """Create what is missing; returns what was created, for the command to print."""
     created = []
     with services.read() as connection:
-        existing = set(connection.execute(select(User.login)).scalars())
-        calls = set(connection.execute(select(Campaign.code)).scalars())
+        existing = people_rows.logins(connection)
+        codes = campaign_rows.codes(connection)
     for person in DEMO_USERS:
         if person.login in existing:
             continue
-        users.create_user(
+        accounts.create_user(
             services, person.login, name=person.name, grants=[(person.role, person.scope)],
             email=f"{person.login}@demo.anct.gouv.fr", password=DEMO_PASSWORD,
             organisation=person.organisation,
@@ -64,9 +64,9 @@ def ensure_demo(services: Services) -> list[str]:
         created.append(f"utilisateur {person.login}")
     now = services.clock.now()
     for code, process_id, name, envelope, laureates in DEMO_CALLS:
-        if code in calls:
+        if code in codes:
             continue
-        campaigns.create(
+        calls.create(
             services, code=code, process_id=process_id, name=name,
             opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=90),
             envelope=envelope, max_laureates=laureates,

@@ -15,6 +15,7 @@ from ..definitions.bundle import forms_in
 from ..errors import Conflict, NotFound
 from ..store.models import Process, ProcessVersion
 from .context import Services
+from .version_catalogue import specs_of
 
 #: What a deployment did to a process: a new version, nothing (its current content), an
 #: earlier version made current again, or an earlier content left aside (`restore=False`).
@@ -65,7 +66,8 @@ def deploy(
     owner going back expects; a server deploying its folder at start-up passes
     `restore=False`, so that a restart never undoes a later publication.
     """
-    bundles = prepare(sources, forms_in(services.forms_path) if services.forms_path else None)
+    forms = forms_in(services.forms_path) if services.forms_path else None
+    bundles = prepare(sources, forms, parse=specs_of)
     now = services.clock.now()
     results = []
     with services.write() as connection:

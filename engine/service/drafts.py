@@ -22,12 +22,13 @@ from sqlalchemy import Connection, delete, insert, select, update
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..forms import validate_submission
 from ..store.models import Draft, ProcessInstance
-from . import campaigns, filers
+from . import filers
+from .campaigns import calls
 from .context import Services
+from .data_checks import check_data
 from .deployments import ProcessSummary, current_version_in, current_versions
 from .instances import ORGANISATION_FIELDS, StartedInstance, start
 from .search import authority_sirens
-from .validation import check_data
 from .viewer import Viewer
 
 #: The start-form field a call's campaign code fills.
@@ -47,7 +48,7 @@ class StartForm:
     version_id: int
     form_ref: str
     schema: dict[str, Any]
-    campaign: campaigns.Campaign | None = None
+    campaign: calls.Campaign | None = None
     #: An authority files for itself; staff (the national team opening a contract) name the
     #: organisation the dossier is for.
     as_authority: bool = True
@@ -125,7 +126,7 @@ def offers(services: Services, viewer: Viewer) -> list[StartForm]:
             if CAMPAIGN_FIELD in schema.get("properties", {}):
                 found.extend(
                     _form(version, schema, campaign)
-                    for campaign in campaigns.open_in(connection, version.process_id, now)
+                    for campaign in calls.open_in(connection, version.process_id, now)
                 )
             else:
                 found.append(_form(version, schema))
@@ -153,7 +154,7 @@ def start_form(
         if not campaign:
             raise NotFound("Choisissez l'appel auquel vous répondez.")
         try:
-            found = campaigns.get_in(connection, campaign)
+            found = calls.get_in(connection, campaign)
         except NotFound:
             found = None
     if found is None or found.process_id != process_id:

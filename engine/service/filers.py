@@ -17,7 +17,8 @@ from sqlalchemy import Connection
 from ..definitions.parser import start_lanes
 from ..errors import InvalidInput
 from ..roles import COLLECTIVITE
-from ..territory import REGION_PREFIX, OrganisationTerritory, check_siren
+from ..scope import expand
+from ..territory import OrganisationTerritory, check_siren
 from .context import Services
 from .deployments import ProcessSummary
 from .search import authority_sirens
@@ -80,11 +81,7 @@ def place_of(services: Services, viewer: Viewer, siren: str | None, as_authority
         return Place("votre périmètre", None, every)
     departements: set[str] = set()
     for scope in scopes:
-        if scope and scope.startswith(REGION_PREFIX):
-            region = scope.removeprefix(REGION_PREFIX)
-            departements.update(services.territories.departements_of_region(region))
-        elif scope in every:
-            departements.add(scope)
+        departements.update(d for d in expand(scope, services.territories) if d in every)
     return Place("votre périmètre", None, frozenset(departements))
 
 

@@ -6,23 +6,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select
 
-from ..definitions.validation import executable_processes
+from ..definitions.bpmn_checks import executable_processes
 from ..definitions.xml import parse_xml
-from ..errors import NotFound, ProcessIncident
+from ..errors import NotFound
 from ..forms import validate_submission
-from ..runtime import snapshot
 from ..runtime.progress import element_states
 from ..runtime.runner import MOTIVE
+from ..store.instances import COMPLETED, RUNNING, LoadedInstance, from_row
 from ..store.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, Timer, User
 from ..store.steps import next_reference_number
 from ..territory import check_siren
-from . import attachments, steps
+from . import attachments
 from .context import Services
+from .data_checks import check_data
 from .deployments import current_version_in
-from .operators import step_context
-from .validation import check_data
+from .unit_of_work import open_workflow, unit_of_work
+from .version_catalogue import VersionFiles
 from .viewer import ASSIGNED_ONLY, Viewer
 from .visibility import visible_data
 
@@ -56,7 +57,8 @@ def start(
     siren = check_siren(siren)
     data = dict(check_data(data or {}, "données de départ"))
     now = services.clock.now()
-    with services.write() as connection, step_context(connection, services.clock):
+    with unit_of_work(services, actor=actor) as work:
+        connection = work.connection
         version = current_version_in(connection, process_id)
         files: list[attachments.Claimed] = []
         if version.start_form:
@@ -66,20 +68,16 @@ def start(
             )
             data = validate_submission(validator, data)
         spec, subprocess_specs = services.specs(version.version_id, connection)
-        workflow = services.runner.new_workflow(
-            spec, subprocess_specs, {**data, "territoire": departement, "siren": siren}
-        )
-        log = services.runner.advance(workflow)
+        work.begin(spec, subprocess_specs, {**data, "territoire": departement, "siren": siren})
+        log = work.advance()
         number = next_reference_number(connection, version.reference_prefix, departement, now.year)
         reference = f"{version.reference_prefix}-{departement}-{now.year}-{number:05d}"
-        instance = steps.LoadedInstance(
-            None, reference, process_id, version.version_id, departement, siren,
-            steps.RUNNING, 0, {}, "",
-        )  # fmt: skip
+        work.instance = LoadedInstance(
+            None, reference, process_id, version.version_id, departement, siren, RUNNING, 0, {}, ""
+        )
         label = f"{version.name} (version {version.version})"
-        instance_id, lock = steps.commit(
-            services, connection, instance, workflow, snapshot.Snapshot({}, {}), log,
-            actor=actor, now=now,
+        instance_id, lock = work.save(
+            log,
             audit=[{"kind": "dossier_cree", "actor": actor, "label": label}],
             new_instance={
                 "reference": reference, "process_version_id": version.version_id,
@@ -91,7 +89,7 @@ def start(
         attachments.attach(
             connection, files, instance_id=instance_id, lock_version=lock, actor=actor, now=now
         )
-    status = steps.COMPLETED if workflow.is_completed() else steps.RUNNING
+    status = COMPLETED if work.completed else RUNNING
     return StartedInstance(instance_id, reference, process_id, version.version, status)
 
 
@@ -104,34 +102,6 @@ def _organisation_name(given: str | None, data: dict[str, Any], siren: str) -> s
         if isinstance(candidate, str) and candidate.strip():
             return candidate.strip()[:300]
     return f"SIREN {siren}"
-
-
-def mark_incident(
-    services: Services, instance: steps.LoadedInstance, error: ProcessIncident, actor: str | None
-) -> None:
-    """Record that the instance cannot go further; its stored workflow stays as it was."""
-    now = services.clock.now()
-    with services.write() as connection:
-        updated = connection.execute(
-            update(ProcessInstance)
-            .where(
-                ProcessInstance.id == instance.id,
-                ProcessInstance.lock_version == instance.lock_version,
-            )
-            .values(
-                status=steps.INCIDENT,
-                incident=error.message,
-                updated_at=now,
-                lock_version=instance.lock_version + 1,
-            )
-        )
-        if updated.rowcount == 1:
-            connection.execute(
-                AuditEvent.__table__.insert().values(
-                    instance_id=instance.id, at=now, actor=actor, kind="incident",
-                    label=error.message[:300], lock_version=instance.lock_version + 1,
-                )
-            )  # fmt: skip
 
 
 @dataclass
@@ -259,9 +229,9 @@ def get_instance(services: Services, reference: str, viewer: Viewer) -> Instance
         ],
         organisation=instance.organisation,
         territory_label=services.territories.label(instance.territory),
-        outcome_label=(ends[-1] if ends else None) if instance.status == steps.COMPLETED else None,
+        outcome_label=(ends[-1] if ends else None) if instance.status == COMPLETED else None,
         outcome_motive=(
-            (instance.data or {}).get(MOTIVE) if instance.status == steps.COMPLETED else None
+            (instance.data or {}).get(MOTIVE) if instance.status == COMPLETED else None
         ),
         version_id=instance.process_version_id,
     )  # fmt: skip
@@ -297,12 +267,8 @@ def diagram(services: Services, reference: str, viewer: Viewer) -> Diagram:
     """The diagram of a dossier with the state of each element, read from its stored workflow."""
     with services.db.connect() as connection:
         row = _visible(connection, reference, viewer)
-        instance = steps.LoadedInstance(
-            row.id, row.reference, row.process_id, row.process_version_id, row.territory,
-            row.siren, row.status, row.lock_version, row.data, row.state,
-        )  # fmt: skip
-        workflow = steps.open_workflow(services, instance, connection)
-        xml = _main_bpmn(connection, row.process_version_id, row.process_id, row.content_hash)
+        workflow = open_workflow(services, from_row(row), connection)
+        xml = _main_bpmn(services, connection, row.process_version_id)
     completed, current, pending = element_states(workflow)
     return Diagram(xml, sorted(completed), sorted(current), sorted(pending))
 
@@ -311,36 +277,22 @@ def diagram_source(services: Services, reference: str, viewer: Viewer) -> str:
     """The BPMN (XML) of the version a dossier runs on, for a viewer who may see the dossier."""
     with services.db.connect() as connection:
         row = _visible(connection, reference, viewer)
-        return _main_bpmn(connection, row.process_version_id, row.process_id, row.content_hash)
+        return _main_bpmn(services, connection, row.process_version_id)
 
 
-_BPMN_CACHE: dict[tuple[str, str], str] = {}
+def _main_bpmn(services: Services, connection: Connection, version_id: int) -> str:
+    """The BPMN file that defines the process (a version may also hold the processes it calls)."""
+    return services.versions.derived(version_id, connection, "main_bpmn", _defining_bpmn)
 
 
-def _version_files(connection: Connection, version_id: int) -> dict[str, str]:
-    return connection.execute(
-        select(ProcessVersion.files).where(ProcessVersion.id == version_id)
-    ).scalar_one()
-
-
-def _main_bpmn(connection: Connection, version_id: int, process_id: str, content_hash: str) -> str:
-    """The BPMN file that defines the process (a version may also hold the processes it calls).
-
-    Versions never change: the answer is kept by content hash.
-    """
-    key = (content_hash, process_id)
-    cached = _BPMN_CACHE.get(key)
-    if cached is not None:
-        return cached
-    files = _version_files(connection, version_id)
-    for name, text in sorted(files.items()):
+def _defining_bpmn(version: VersionFiles) -> str:
+    for name, text in sorted(version.files.items()):
         if not name.lower().endswith(".bpmn"):
             continue
         root = parse_xml(text.encode("utf-8"), name)
-        if any(p.get("id") == process_id for p in executable_processes(root)):
-            _BPMN_CACHE[key] = text
+        if any(p.get("id") == version.process_id for p in executable_processes(root)):
             return text
-    raise NotFound(f"Schéma introuvable pour la procédure « {process_id} ».")
+    raise NotFound(f"Schéma introuvable pour la procédure « {version.process_id} ».")
 
 
 def _task_dict(task: Any, reference: str, now: datetime) -> dict[str, Any]:
@@ -359,19 +311,10 @@ def advance(services: Services, reference: str, actor: str | None = None) -> str
 
     The scheduler calls this for each due timer row; returns the instance status.
     """
-    try:
-        with services.write() as connection, step_context(connection, services.clock):
-            instance = steps.load(connection, reference=reference)
-            workflow = steps.open_workflow(services, instance, connection)
-            before = snapshot.take(workflow)
-            log = services.runner.advance(workflow)
-            if not log.events and snapshot.take(workflow) == before:
-                return instance.status
-            steps.commit(
-                services, connection, instance, workflow, before, log,
-                actor=actor, now=services.clock.now(),
-            )  # fmt: skip
-    except ProcessIncident as error:
-        mark_incident(services, instance, error, actor)
-        raise
-    return steps.COMPLETED if workflow.is_completed() else steps.RUNNING
+    with unit_of_work(services, actor=actor) as work:
+        work.load(reference=reference)
+        log = work.advance()
+        if not work.changed(log):
+            return work.status
+        work.save(log)
+    return COMPLETED if work.completed else RUNNING

@@ -1,12 +1,12 @@
 """Implementations of the operators BPMN service tasks call (declared in
-`engine.definitions.operators`). They run inside the step's transaction, on its connection."""
+`engine.definitions.operators`). Each receives the step it runs in (its connection and clock)
+as first argument: the unit of work binds them for that step (`bind`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection
@@ -14,39 +14,20 @@ from sqlalchemy import Connection
 from .. import l10n
 from ..clock import Clock
 from ..errors import InvalidInput
-from . import campaigns
+from .campaigns import calls
 
 
 @dataclass(frozen=True)
-class StepContext:
+class InStep:
+    """What an operator may use: the step's transaction and the clock it runs at."""
+
     connection: Connection
     clock: Clock
 
 
-_current: ContextVar[StepContext | None] = ContextVar("anct_step", default=None)
-
-
-@contextmanager
-def step_context(connection: Connection, clock: Clock) -> Iterator[None]:
-    """Make the step's connection available to operators while the engine runs."""
-    token = _current.set(StepContext(connection, clock))
-    try:
-        yield
-    finally:
-        _current.reset(token)
-
-
-def _context() -> StepContext:
-    context = _current.get()
-    if context is None:  # pragma: no cover - steps always run inside step_context
-        raise RuntimeError("operator called outside of an engine step")
-    return context
-
-
-def campagne_ouverte(campagne: str) -> dict[str, Any]:
-    context = _context()
-    found = campaigns.get_in(context.connection, campagne)
-    now = context.clock.now()
+def campagne_ouverte(step: InStep, campagne: str) -> dict[str, Any]:
+    found = calls.get_in(step.connection, campagne)
+    now = step.clock.now()
     if now < found.opens_at:
         raise InvalidInput(
             f"L'appel « {found.name} » n'est pas encore ouvert : dépôt possible à partir du "
@@ -60,11 +41,17 @@ def campagne_ouverte(campagne: str) -> dict[str, Any]:
     return found.as_data()
 
 
-def reserver_enveloppe(campagne: str, montant: Any) -> dict[str, Any]:
-    return campaigns.reserve(_context().connection, campagne, montant)
+def reserver_enveloppe(step: InStep, campagne: str, montant: Any) -> dict[str, Any]:
+    return calls.reserve(step.connection, campagne, montant)
 
 
 IMPLEMENTATIONS: dict[str, Callable[..., Any]] = {
     "campagne_ouverte": campagne_ouverte,
     "reserver_enveloppe": reserver_enveloppe,
 }
+
+
+def bind(connection: Connection, clock: Clock) -> dict[str, Callable[..., Any]]:
+    """The operators as service tasks call them (by their BPMN parameters), for one step."""
+    step = InStep(connection, clock)
+    return {name: partial(function, step) for name, function in IMPLEMENTATIONS.items()}

@@ -1,9 +1,9 @@
 """The composition root: the one place that wires the services context of a process.
 
-It joins what the lower floors only declare: the database (migrated), the clock, the runner with
-the operators BPMN service tasks call (`operators`), the mailer and the blob store. The CLI, the web
-application, the workers and the tests build their context here; no service imports this module,
-so the operators may use any service without a cycle through `context`.
+It joins what the lower floors only declare: the database (migrated), the clock, the runner, the
+mailer and the blob store. The CLI, the web application, the workers and the tests build their
+context here; no service imports this module. The operators BPMN service tasks call are bound to
+each step by the unit of work (`unit_of_work`, `operators.bind`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from ..store.db import make_engine
 from ..store.migrate import upgrade
 from ..territory import territories_at
 from .context import Services
-from .operators import IMPLEMENTATIONS
 
 
 def create_services(
@@ -31,7 +30,7 @@ def create_services(
         db=db,
         clock=clock,
         territories=territories_at(settings.reference_data_path),
-        runner=Runner(clock, settings.script_time_limit, IMPLEMENTATIONS),
+        runner=Runner(clock, settings.script_time_limit),
         forms_path=settings.forms_path,
         base_url=settings.base_url,
         mailer=settings.mailer(),

@@ -1,13 +1,17 @@
-"""Who is asking, and over which dossiers their roles apply."""
+"""Who is asking, and over which dossiers their roles apply (the rule is engine/scope.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, true
+from sqlalchemy import ColumnElement, exists, true
 
-from ..roles import ASSIGNED_ONLY, COLLECTIVITE
+from .. import scope as rule
+from ..roles import ASSIGNED_ONLY as ASSIGNED_ONLY  # re-exported: callers read it from here
 from ..store.models import HumanTask, ProcessInstance
+
+_TASK = rule.Columns(HumanTask.territory, HumanTask.siren, HumanTask.role, HumanTask.assignee)
+_DOSSIER = rule.Columns(ProcessInstance.territory, ProcessInstance.siren)
 
 
 @dataclass(frozen=True)
@@ -17,15 +21,14 @@ class Grant:
     role: str
     scope: str | None = None
 
-    def covers(self, territory: str, siren: str) -> bool:
-        if self.scope is None:
-            return True
-        return self.scope in (territory, siren)
+    def covers(self, territory: str, siren: str, region: str | None = None) -> bool:
+        return rule.covers(self.scope, territory, siren, region)
 
 
 @dataclass(frozen=True)
 class Viewer:
     login: str
+    #: Over départements, SIRENs or national: a région grant comes expanded (users.viewer_of).
     grants: tuple[Grant, ...] = ()
     #: Operators at the command line act on every dossier (they hold the database anyway).
     operator: bool = False
@@ -37,9 +40,10 @@ class Viewer:
     def may_act(self, role: str, territory: str, siren: str, assignee: str | None = None) -> bool:
         if self.operator:
             return True
-        if role in ASSIGNED_ONLY and assignee != self.login:
-            return False
-        return any(g.role == role and g.covers(territory, siren) for g in self.grants)
+        return any(
+            rule.acts(self.login, g.role, g.scope, role, territory, siren, assignee)
+            for g in self.grants
+        )
 
     def may_see(self, territory: str, siren: str, *, assigned: bool | None = None) -> bool:
         """Whether the dossier is within the viewer's scope.
@@ -50,14 +54,7 @@ class Viewer:
         """
         if self.operator:
             return True
-        for grant in self.grants:
-            if grant.role in ASSIGNED_ONLY and assigned is not None:
-                if assigned:
-                    return True
-                continue
-            if grant.covers(territory, siren):
-                return True
-        return False
+        return any(rule.sees(g.role, g.scope, territory, siren, assigned) for g in self.grants)
 
     def sees_internal(self, territory: str, siren: str) -> bool:
         """Whether the viewer reads the internal fields (`"x-interne"`) of a dossier they see.
@@ -69,27 +66,15 @@ class Viewer:
         """
         if self.operator:
             return True
-        return any(
-            grant.role != COLLECTIVITE
-            and (grant.role in ASSIGNED_ONLY or grant.covers(territory, siren))
-            for grant in self.grants
-        )
+        return any(rule.reads_internal(g.role, g.scope, territory, siren) for g in self.grants)
 
     def task_filter(self) -> ColumnElement[bool]:
-        """SQL condition selecting the tasks this viewer may act on."""
+        """SQL condition selecting the tasks this viewer may act on (`may_act` for a query)."""
         if self.operator:
             return true()
-        clauses = []
-        for grant in self.grants:
-            clause = HumanTask.role == grant.role
-            if grant.role in ASSIGNED_ONLY:
-                clause = and_(clause, HumanTask.assignee == self.login)
-            if grant.scope is not None:
-                clause = and_(
-                    clause, or_(HumanTask.territory == grant.scope, HumanTask.siren == grant.scope)
-                )
-            clauses.append(clause)
-        return or_(*clauses) if clauses else false()
+        return rule.any_of(
+            [rule.acts_clause(self.login, g.role, g.scope, _TASK) for g in self.grants]
+        )
 
     def dossier_filter(self) -> ColumnElement[bool]:
         """SQL condition selecting the dossiers this viewer may see (`may_see` for a query):
@@ -97,22 +82,9 @@ class Viewer:
         expert the dossiers where a task is assigned to them."""
         if self.operator:
             return true()
-        clauses: list[ColumnElement[bool]] = []
-        for grant in self.grants:
-            if grant.role in ASSIGNED_ONLY:
-                clauses.append(
-                    exists().where(
-                        HumanTask.instance_id == ProcessInstance.id,
-                        HumanTask.assignee == self.login,
-                    )
-                )
-            elif grant.scope is None:
-                return true()
-            else:
-                clauses.append(
-                    or_(
-                        ProcessInstance.territory == grant.scope,
-                        ProcessInstance.siren == grant.scope,
-                    )
-                )
-        return or_(*clauses) if clauses else false()
+        assigned = exists().where(
+            HumanTask.instance_id == ProcessInstance.id, HumanTask.assignee == self.login
+        )
+        return rule.any_of(
+            [rule.sees_clause(g.role, g.scope, _DOSSIER, assigned) for g in self.grants]
+        )

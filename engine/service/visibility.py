@@ -11,15 +11,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
-
 from ..definitions.bundle import FORMS
 from ..forms.internal import form_properties, internal_paths, public_data
-from ..store.models import ProcessVersion
 from .context import Services
+from .version_catalogue import VersionFiles
 from .viewer import Viewer
-
-_FIELDS_CACHE: dict[str, dict[str, dict[str, Any]]] = {}
 
 
 def form_fields(services: Services, version_id: int) -> dict[str, dict[str, Any]]:
@@ -31,20 +27,14 @@ def form_fields(services: Services, version_id: int) -> dict[str, dict[str, Any]
     whole carries the mark itself (`"x-interne": true`).
     """
     with services.read() as connection:
-        row = connection.execute(
-            select(ProcessVersion.content_hash, ProcessVersion.start_form).where(
-                ProcessVersion.id == version_id
-            )
-        ).one()
-        cached = _FIELDS_CACHE.get(row.content_hash)
-        if cached is not None:
-            return cached
-        files = connection.execute(
-            select(ProcessVersion.files).where(ProcessVersion.id == version_id)
-        ).scalar_one()
+        return services.versions.derived(version_id, connection, "form_fields", _form_fields)
+
+
+def _form_fields(version: VersionFiles) -> dict[str, dict[str, Any]]:
+    files, start_form = version.files, version.start_form
     forms = []
-    if row.start_form and FORMS + row.start_form in files:
-        forms.append(files[FORMS + row.start_form])
+    if start_form and FORMS + start_form in files:
+        forms.append(files[FORMS + start_form])
     diagrams = "".join(text for name, text in sorted(files.items()) if name.endswith(".bpmn"))
 
     def place_in_process(name: str) -> tuple[int, str]:
@@ -54,7 +44,7 @@ def form_fields(services: Services, version_id: int) -> dict[str, dict[str, Any]
 
     forms.extend(
         files[name] for name in sorted(files, key=place_in_process)
-        if name.startswith(FORMS) and name != FORMS + (row.start_form or "")
+        if name.startswith(FORMS) and name != FORMS + (start_form or "")
     )  # fmt: skip
     fields: dict[str, dict[str, Any]] = {}
     for text in forms:
@@ -63,7 +53,6 @@ def form_fields(services: Services, version_id: int) -> dict[str, dict[str, Any]
         for name in [*form.get("x-ordre", []), *properties]:
             if name in properties:
                 fields.setdefault(name, properties[name])
-    _FIELDS_CACHE[row.content_hash] = fields
     return fields
 
 

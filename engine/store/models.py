@@ -127,7 +127,7 @@ class HumanTask(Base):
         Index(None, "assignee", "status"),
         # Inboxes (migration 0006, measured by bench/inbox.py): the SIREN branch of a scope's
         # `territory = :p OR siren = :p`, and the order by due date of a role without scope
-        # (the expression is the one of the ORDER BY in engine.service.tasks._order_by;
+        # (the expression is the one of the ORDER BY in engine.service.tasks.inbox._order_by;
         # PostgreSQL only: SQLite cannot reflect an expression index).
         Index(
             "ix_human_tasks_open_role_siren", "role", "siren",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..errors import Conflict
@@ -23,6 +23,7 @@ from .models import (
     ProcessInstance,
     ReferenceCounter,
     Timer,
+    User,
 )
 
 
@@ -259,3 +260,15 @@ def _save_timers(connection: Connection, step: StepWrite) -> None:
     for ids, status in ((step.fired_timers, "declenchee"), (step.cancelled_timers, "annulee")):
         if ids:
             connection.execute(_END_TIMERS, {"ids": ids, "status": status, "at": step.now})
+
+
+_ACTIVE_AMONG = select(User.login).where(
+    User.login.in_(bindparam("logins", expanding=True)), User.active.is_(True)
+)
+
+
+def active_logins(connection: Connection, logins: set[str]) -> set[str]:
+    """Those of the accounts named that exist and are open (whom a step may give a task)."""
+    if not logins:
+        return set()
+    return set(connection.execute(_ACTIVE_AMONG, {"logins": sorted(logins)}).scalars())

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from engine import service
 from engine.definitions.operators import OPERATORS
 from engine.errors import InvalidDefinition, InvalidInput
-from engine.service import campaigns
+from engine.service.campaigns import calls
 from engine.service.operators import IMPLEMENTATIONS
 from engine.store.models import ProcessInstance
 from tests.conftest import FIXTURES
@@ -30,7 +30,7 @@ CANDIDATURE = {
 def appel(services, tmp_path):
     services.forms_path = FIXTURES / "forms"
     service.deploy_path(services, FIXTURES / "appel.bpmn")
-    campaigns.create(
+    calls.create(
         services, code="essai-2026", process_id="appel", name="Appel d'essai",
         opens_at="2026-03-01T00:00:00+01:00", closes_at="2026-04-01T00:00:00+02:00",
         envelope="100000", max_laureates=2, committee_at="2026-05-01T10:00:00+02:00",
@@ -99,7 +99,7 @@ def test_envelope_and_laureate_count_are_enforced(appel, operator):
     ):
         service.complete(appel, operator, task["id"], {"montant_accorde": 100000.01})
     assert selection_task(appel, first.reference)["id"] == task["id"], "the task stays open"
-    assert campaigns.get(appel, "essai-2026").granted_total == 0
+    assert calls.get(appel, "essai-2026").granted_total == 0
 
     service.complete(appel, operator, task["id"], {"montant_accorde": 60000})
     with pytest.raises(InvalidInput, match="reste 40 000 €"):
@@ -116,7 +116,7 @@ def test_envelope_and_laureate_count_are_enforced(appel, operator):
         service.complete(
             appel, operator, selection_task(appel, third.reference)["id"], {"montant_accorde": 0}
         )
-    state = campaigns.get(appel, "essai-2026")
+    state = calls.get(appel, "essai-2026")
     assert (state.granted_total, state.laureates) == (Decimal("100000"), 2)
     assert service.get_instance(appel, first.reference, operator).data["enveloppe"] == {
         "total_attribue": 60000.0, "laureats": 1, "reste": 40000.0,

@@ -127,30 +127,22 @@ def test_second_completion_is_a_conflict_and_changes_nothing(deployed, operator)
 def test_stale_workflow_cannot_overwrite_a_newer_step(deployed, operator):
     """Two steps computed from the same stored version: the second to write gets a conflict."""
     from engine.runtime import snapshot
-    from engine.service import steps
+    from engine.service.unit_of_work import open_workflow, unit_of_work
+    from engine.store.instances import load
 
     started = service.start(deployed, "signatures", **CREUSE)
     first, second = tasks_of(deployed, operator, started.reference)
     with deployed.db.connect() as connection:
-        stale = steps.load(connection, reference=started.reference)
-        workflow = steps.open_workflow(deployed, stale, connection)
+        stale = load(connection, reference=started.reference)
+        workflow = open_workflow(deployed, stale, connection)
     before = snapshot.take(workflow)
     log = deployed.runner.complete(workflow, second["id"], {"signe": True})
 
     service.complete(deployed, operator, first["id"], {"signe": True})
     winner = stored(deployed, started.reference)
-    with pytest.raises(Conflict), deployed.write() as connection:
-        steps.commit(
-            deployed,
-            connection,
-            stale,
-            workflow,
-            before,
-            log,
-            actor="x",
-            now=deployed.clock.now(),
-            completed_task=second["id"],
-        )
+    with pytest.raises(Conflict), unit_of_work(deployed, actor="x") as work:
+        work.instance, work.workflow, work.before = stale, workflow, before
+        work.save(log, completed_task=second["id"])
     assert stored(deployed, started.reference) == winner
     assert [t["id"] for t in tasks_of(deployed, operator, started.reference)] == [second["id"]]
 

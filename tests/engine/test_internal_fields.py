@@ -8,7 +8,7 @@ import pytest
 
 from engine.forms import FormProblem, check_form
 from engine.forms.internal import form_properties, internal_paths, public_data
-from engine.service.task_names import kind_name, task_name, with_article
+from engine.runtime.task_names import kind_name, task_name, with_article
 
 FORM = {
     "title": "Instruire",

@@ -10,7 +10,8 @@ from sqlalchemy import select, update
 
 from engine import service
 from engine.errors import Forbidden, InvalidInput, NotFound
-from engine.service import campaigns, drafts, instances, visibility
+from engine.service import drafts, instances, visibility
+from engine.service.campaigns import calls
 from engine.service.demo import DEMO_CALLS
 from engine.service.search import SearchFilter, follow_up, search
 from engine.store.models import HumanTask, ProcessInstance
@@ -34,7 +35,7 @@ def platform(services):
     service.deploy_path(services, PROCESSES)
     now = services.clock.now()
     for code, process_id, name, envelope, laureates in DEMO_CALLS:
-        campaigns.create(
+        calls.create(
             services, code=code, process_id=process_id, name=name,
             opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=90),
             envelope=envelope, max_laureates=laureates,

@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 
 from engine import service
 from engine.notifications.mailer import SmtpMailer
-from engine.service import users
+from engine.service.people import accounts
 
 SENDER = "Plateforme ANCT <ne-pas-repondre@anct.gouv.fr>"
 
@@ -79,7 +79,7 @@ def mailed(services: service.Services, smtp: SmtpServer) -> service.Services:
     services.mail_from = SENDER
     services.base_url = "https://anct.example.fr"
     for login, role, scope, address in PEOPLE:
-        users.create_user(
+        accounts.create_user(
             services, login, name=login.replace(".", " ").title(), grants=[(role, scope)],
             email=address,
         )  # fmt: skip

@@ -171,14 +171,14 @@ def test_a_refused_recipient_is_retried_alone(ingenierie, smtp, clock):
 @pytest.mark.postgresql
 def test_racing_senders_deliver_each_mail_exactly_once(postgresql_database, smtp, clock):
     from engine.config import Settings
-    from engine.service import users
+    from engine.service.people import accounts
     from tests.conftest import _truncate
     from tests.notifications.conftest import PEOPLE
 
     _truncate(postgresql_database)
     services = service.create_services(Settings(database_url=postgresql_database), clock=clock)
     for login, role, scope, address in PEOPLE:
-        users.create_user(services, login, name=login, grants=[(role, scope)], email=address)
+        accounts.create_user(services, login, name=login, grants=[(role, scope)], email=address)
     service.deploy_path(services, PROCESSES / "demande_ingenierie")
     for _ in range(120):
         deposer(services)

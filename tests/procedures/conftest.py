@@ -8,6 +8,7 @@ import pytest
 
 from engine import service
 from engine.config import PROJECT_ROOT
+from engine.service.people import accounts
 from tests.conftest import name_people
 
 PROCESSES = PROJECT_ROOT / "processes"
@@ -23,7 +24,7 @@ def deploy(services, people) -> Callable[[str], service.Services]:
     having their accounts (a task is given only to an existing account)."""
     for viewer in people.values():
         grants = [(g.role, g.scope) for g in viewer.grants]
-        service.users.create_user(services, viewer.login, name=viewer.login, grants=grants)
+        accounts.create_user(services, viewer.login, name=viewer.login, grants=grants)
     name_people(services, but=set(people))
 
     def run(name: str) -> service.Services:

@@ -9,7 +9,7 @@ from jsonschema import Draft202012Validator
 from lxml import etree
 
 from engine import service
-from engine.definitions.validation import NS
+from engine.definitions.bpmn_checks import NS
 from tests.procedures.conftest import PROCESSES
 
 PROCEDURES = [

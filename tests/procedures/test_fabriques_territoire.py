@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from engine import service
 from engine.config import Settings
 from engine.errors import InvalidInput, NotFound
-from engine.service import campaigns
+from engine.service.campaigns import calls
 from engine.store.models import ProcessInstance
 from tests.conftest import _truncate
 from tests.files import staged
@@ -92,7 +92,7 @@ def budget(*aides: float) -> list[dict]:
 @pytest.fixture
 def appel(deploy, services, clock):
     deploy("fabriques_territoire")
-    campaigns.create(
+    calls.create(
         services, code=CAMPAGNE, process_id=PROCESS, name="AMI Fabriques de territoire 2020",
         envelope=Decimal("45000000"), max_laureates=300, **FENETRE,
     )  # fmt: skip
@@ -205,7 +205,7 @@ def laureat_signe(services, people, clock, montant=90000) -> str:
 
 
 def totals(services, code=CAMPAGNE) -> tuple[Decimal, int]:
-    state = campaigns.get(services, code)
+    state = calls.get(services, code)
     return state.granted_total, state.laureates
 
 
@@ -547,7 +547,7 @@ def test_not_selected_ends_without_touching_the_envelope(appel, people, clock):
 
 
 def test_a_selection_past_the_envelope_is_refused_and_the_task_stays_open(appel, people, clock):
-    campaigns.create(
+    calls.create(
         appel, code="fabriques-essai", process_id=PROCESS, name="AMI d'essai",
         envelope=Decimal("200000"), max_laureates=300, **FENETRE,
     )  # fmt: skip
@@ -577,7 +577,7 @@ def test_a_selection_past_the_envelope_is_refused_and_the_task_stays_open(appel,
 
 
 def test_a_selection_past_the_maximum_number_of_laureates_is_refused(appel, people, clock):
-    campaigns.create(
+    calls.create(
         appel, code="fabriques-deux", process_id=PROCESS, name="AMI à deux lauréats",
         envelope=Decimal("45000000"), max_laureates=2, **FENETRE,
     )  # fmt: skip
@@ -870,7 +870,7 @@ def test_simultaneous_selections_never_pass_the_envelope(
     pg_appel, people, clock, envelope, max_laureates, amounts, winners
 ):
     services = pg_appel
-    campaigns.create(
+    calls.create(
         services, code="fabriques-course", process_id=PROCESS, name="AMI en course",
         envelope=Decimal(envelope), max_laureates=max_laureates, **FENETRE,
     )  # fmt: skip

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from engine import service
 from engine.errors import InvalidInput, NotFound
-from engine.service import campaigns
+from engine.service.campaigns import calls
 from engine.store.models import ProcessInstance
 from tests.files import staged
 from tests.procedures.conftest import ARDENNE_METROPOLE, GUERET, inbox, only_task, person
@@ -69,7 +69,7 @@ def paris(text: str) -> datetime:
 @pytest.fixture
 def appel(deploy, services, clock):
     deploy("pass_numerique")
-    campaigns.create(
+    calls.create(
         services, code=CAMPAGNE, process_id=PROCESS, name="Appel à projets Pass numérique 2020",
         envelope=Decimal("15000000"), **FENETRE,
     )  # fmt: skip
@@ -327,7 +327,7 @@ def test_jury_grant_within_the_envelope_opens_the_convention(appel, people, cloc
         appel, people["comite"], task["id"], {"decision_jury": "retenu", "montant_accorde": 90000}
     )
 
-    state = campaigns.get(appel, CAMPAGNE)
+    state = calls.get(appel, CAMPAGNE)
     assert (state.granted_total, state.laureates) == (Decimal("90000"), 1)
     dossier = details(appel, reference)
     assert dossier.data["enveloppe"] == {
@@ -351,12 +351,12 @@ def test_jury_cannot_grant_more_than_asked(appel, people, clock):
             {"decision_jury": "retenu", "montant_accorde": 100000.01},
         )
     assert only_task(appel, people["comite"], reference, "deliberer_jury")["id"] == task["id"]
-    state = campaigns.get(appel, CAMPAGNE)
+    state = calls.get(appel, CAMPAGNE)
     assert (state.granted_total, state.laureates) == (Decimal("0"), 0)
 
 
 def test_a_grant_past_the_envelope_is_refused_and_the_jury_task_stays_open(appel, people, clock):
-    campaigns.create(
+    calls.create(
         appel, code="pass-numerique-essai", process_id=PROCESS, name="Appel d'essai",
         envelope=Decimal("150000"), **FENETRE,
     )  # fmt: skip
@@ -381,15 +381,15 @@ def test_a_grant_past_the_envelope_is_refused_and_the_jury_task_stays_open(appel
     assert only_task(appel, people["comite"], second, "deliberer_jury")["id"] == task["id"]
     after = details(appel, second)
     assert (after.status, after.data, after.history) == (before.status, before.data, before.history)
-    state = campaigns.get(appel, "pass-numerique-essai")
+    state = calls.get(appel, "pass-numerique-essai")
     assert (state.granted_total, state.laureates) == (Decimal("100000"), 1)
-    untouched = campaigns.get(appel, CAMPAGNE)
+    untouched = calls.get(appel, CAMPAGNE)
     assert (untouched.granted_total, untouched.laureates) == (Decimal("0"), 0)
 
     service.complete(
         appel, people["comite"], task["id"], {"decision_jury": "retenu", "montant_accorde": 50000}
     )
-    state = campaigns.get(appel, "pass-numerique-essai")
+    state = calls.get(appel, "pass-numerique-essai")
     assert (state.granted_total, state.laureates) == (Decimal("150000"), 2)
     assert details(appel, second).data["enveloppe"]["reste"] == 0.0
 
@@ -411,7 +411,7 @@ def test_jury_rejection_ends_the_dossier_without_touching_the_envelope(appel, pe
     assert (dossier.status, dossier.outcome) == ("terminee", "non_retenu")
     assert dossier.data["motif_jury"] == "Projet moins prioritaire."
     assert "enveloppe" not in dossier.data and dossier.tasks == [] and dossier.timers == []
-    state = campaigns.get(appel, CAMPAGNE)
+    state = calls.get(appel, CAMPAGNE)
     assert (state.granted_total, state.laureates) == (Decimal("0"), 0)
 
 
@@ -557,7 +557,7 @@ def test_reports_at_six_and_twelve_months_with_reminders_then_balance(appel, peo
     assert (data["montant_accorde"], data["montant_solde"]) == (90000, 45000)
     assert data["date_convention"] == "2021-01-15"
     assert [e["kind"] for e in dossier.history][-1] == "dossier_termine"
-    state = campaigns.get(appel, CAMPAGNE)
+    state = calls.get(appel, CAMPAGNE)
     assert (state.granted_total, state.laureates) == (Decimal("90000"), 1)
 
 

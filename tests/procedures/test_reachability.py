@@ -17,9 +17,11 @@ from sqlalchemy import select
 from engine import service
 from engine.errors import Conflict
 from engine.scheduler.firing import fire_due
-from engine.service import campaigns, users
-from engine.service.steps import load_task
-from engine.service.tasks import _released_to
+from engine.service import users
+from engine.service.campaigns import calls
+from engine.service.people import accounts
+from engine.service.tasks.commands import _released_to
+from engine.store.instances import load_task
 from engine.store.models import User
 from tests.procedures import test_demande_ingenierie as ing
 from tests.procedures import test_fabriques_territoire as fab
@@ -101,7 +103,7 @@ def ingenierie_world(deploy, people):
 
 def open_call(deploy, services, clock, module) -> None:
     deploy(module.PROCESS)
-    campaigns.create(
+    calls.create(
         services, code=module.CAMPAGNE, process_id=module.PROCESS, name="Appel",
         envelope=Decimal("45000000"), **module.FENETRE,
     )  # fmt: skip
@@ -126,7 +128,7 @@ def test_territoires_en_renouveau(deploy, services, clock, people, checked):
     deploy("territoires_en_renouveau")
     for signatory in ter.CREUSE:
         login = f"signataire.{signatory['siren']}"
-        users.create_user(
+        accounts.create_user(
             services, login, name=signatory["nom"], grants=[("collectivite", signatory["siren"])]
         )
     ter.contrat_signe(services, people, clock)

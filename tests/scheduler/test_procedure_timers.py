@@ -23,7 +23,7 @@ import tests.procedures.test_territoires_en_renouveau as ter
 from engine import service
 from engine.errors import Conflict
 from engine.scheduler import fire_due
-from engine.service import campaigns
+from engine.service.campaigns import calls
 from engine.store.models import AuditEvent, HumanTask, ProcessInstance, Timer
 from tests.procedures.conftest import ARDENNE_METROPOLE, PROCESSES, inbox, only_task
 
@@ -386,7 +386,7 @@ def test_ingenierie_a_progress_report_is_asked_every_three_months_until_the_deli
 @pytest.fixture
 def fabriques(deploy, services, clock):
     deploy("fabriques_territoire")
-    campaigns.create(
+    calls.create(
         services, code=fab.CAMPAGNE, process_id=fab.PROCESS, name="AMI Fabriques de territoire 2020",
         envelope=Decimal("45000000"), max_laureates=300, **fab.FENETRE,
     )  # fmt: skip
@@ -506,7 +506,7 @@ def test_fabriques_anniversaries_payments_three_yearly_reports_then_closure(
 
 def pass_numerique_call(services, clock, **changes) -> None:
     service.deploy_path(services, PROCESSES / "pass_numerique")
-    campaigns.create(
+    calls.create(
         services, code=pnu.CAMPAGNE, process_id=pnu.PROCESS,
         name="Appel à projets Pass numérique 2020", envelope=Decimal("15000000"),
         **{**pnu.FENETRE, **changes},

@@ -24,7 +24,7 @@ from engine import service
 from engine.clock import ManualClock
 from engine.config import Settings
 from engine.scheduler import fire_due
-from engine.service import steps
+from engine.service.unit_of_work import UnitOfWork
 
 GUERET = {"territory": "23", "siren": "212309603"}
 RELANCE = {"date_limite": "2026-04-01", "referent": "marie"}
@@ -36,19 +36,19 @@ def say(**values: object) -> None:
 
 def crash_at(step: int) -> None:
     """Hang inside the `step`-th step's transaction, once it has written but not committed."""
-    original = steps.commit
+    original = UnitOfWork.save
     calls = 0
 
-    def commit(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         nonlocal calls
-        result = original(*args, **kwargs)
+        result = original(self, *args, **kwargs)
         calls += 1
         if calls == step:
-            say(holding=args[2].reference)
+            say(holding=self.instance.reference)
             time.sleep(3600)
         return result
 
-    steps.commit = commit
+    UnitOfWork.save = save
 
 
 def warm_up(services: service.Services) -> None:

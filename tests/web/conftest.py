@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from engine import service
-from engine.service import users
 from engine.service.demo import DEMO_PASSWORD, ensure_demo
+from engine.service.people import passwords
 from tests.conftest import name_people
 from tests.procedures.conftest import ARDENNE_METROPOLE, GUERET, PROCESSES
 from tests.procedures.test_demande_ingenierie import DEPOT, DEPOT_ARDENNES
@@ -25,7 +25,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 def quick_password_hashing(monkeypatch):
     """Accounts hashed with argon2's lightest settings: the platform fixture creates nine of
     them per test (seconds with the production settings). Signing in still verifies."""
-    monkeypatch.setattr(users, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
+    monkeypatch.setattr(passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
 @pytest.fixture

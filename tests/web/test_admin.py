@@ -9,6 +9,8 @@ import pytest
 from engine.errors import Forbidden
 from engine.service import users
 from engine.service.demo import DEMO_USERS
+from engine.service.people import accounts
+from engine.service.people import admin as people_admin
 from engine.service.viewer import Grant, Viewer
 from tests.conftest import NAMED_PEOPLE
 from tests.web.conftest import csrf_token, post_form, sign_in
@@ -91,9 +93,9 @@ def test_nothing_changed_when_the_other_roles_were_refused(client_for, platform)
     client.post(PREFET + "/desactiver", data={"csrf_token": token})
     client.post(PREFET + "/habilitations", data={"csrf_token": token, "role-0": "admin"})
     client.post(NEW, data={**CREATED, "csrf_token": token})
-    account = users.get_account(platform, "prefet.creuse")
+    account = accounts.get_account(platform, "prefet.creuse")
     assert account.active and account.grants == (Grant("prefet", "23"),)
-    assert "agent.creuse" not in {a.login for a in users.list_accounts(platform)}
+    assert "agent.creuse" not in {a.login for a in accounts.list_accounts(platform)}
 
 
 def test_every_route_sends_anonymous_visitors_to_sign_in(app):
@@ -115,8 +117,8 @@ def test_forms_without_the_csrf_token_are_refused(client_for, platform):
         answer = client.post(path, data=data)
         assert answer.status_code == 400, path
         assert "Le formulaire a expiré" in text_of(answer)
-    assert users.get_account(platform, "prefet.creuse").active
-    assert "agent.creuse" not in {a.login for a in users.list_accounts(platform)}
+    assert accounts.get_account(platform, "prefet.creuse").active
+    assert "agent.creuse" not in {a.login for a in accounts.list_accounts(platform)}
 
 
 def test_the_list_shows_every_account_with_its_grants_in_french(client_for):
@@ -145,7 +147,7 @@ def test_an_admin_creates_an_account_that_then_signs_in(client_for, app, platfor
     listing = text_of(admin.get(LIST))
     assert "Compte « agent.creuse » créé pour Agnès Durand." in listing
     assert "Préfet (délégué territorial) (Creuse, 23)" in listing and "Comité (national)" in listing
-    account = users.get_account(platform, "agent.creuse")
+    account = accounts.get_account(platform, "agent.creuse")
     assert account.grants == (Grant("comite", None), Grant("prefet", "23"))
     assert account.email == "agnes.durand@creuse.gouv.fr"
 
@@ -167,7 +169,7 @@ def test_a_scope_outside_the_reference_data_is_refused_next_to_its_field(client_
     page = answer.get_data(as_text=True)
     assert 'value="agent.creuse"' in page and 'value="99"' in page, "what was typed stays"
     assert 'value="mot-de-passe-solide"' not in page, "never a password back in a page"
-    assert "agent.creuse" not in {a.login for a in users.list_accounts(platform)}
+    assert "agent.creuse" not in {a.login for a in accounts.list_accounts(platform)}
 
 
 def test_every_faulty_field_is_named_at_once(client_for, platform):
@@ -190,7 +192,7 @@ def test_every_faulty_field_is_named_at_once(client_for, platform):
     summary = answer.get_data(as_text=True)
     assert summary.count('<li><a href="#champ-') == 7, "each error linked from the summary"
     assert "Habilitation 3, périmètre" in summary
-    assert len(users.list_accounts(platform)) == len(DEMO_USERS) + len(NAMED_PEOPLE)
+    assert len(accounts.list_accounts(platform)) == len(DEMO_USERS) + len(NAMED_PEOPLE)
 
 
 def test_an_account_needs_a_role_and_a_free_login(client_for):
@@ -217,7 +219,7 @@ def test_grants_are_replaced_and_take_effect_at_the_next_request(client_for, pla
     shown = text_of(admin.get(PREFET))
     assert "Habilitations de « prefet.creuse » enregistrées" in shown
     assert "Préfet (délégué territorial) (Ardennes, 08)" in shown
-    assert users.get_account(platform, "prefet.creuse").grants == (
+    assert accounts.get_account(platform, "prefet.creuse").grants == (
         Grant("prefet", "08"), Grant("prefet", "23"),
     )  # fmt: skip
     rows = admin.get(PREFET).get_data(as_text=True)
@@ -239,7 +241,7 @@ def test_a_bad_grant_row_keeps_the_grants_and_shows_the_rows_as_typed(client_for
     assert field_error(answer, "scope-0").startswith("Code de département inconnu : « 99 »")
     assert field_error(answer, "role-1").startswith("Rôle inconnu : « inconnu »")
     assert "Les habilitations n'ont pas été enregistrées" in text_of(answer)
-    assert users.get_account(platform, "prefet.creuse").grants == (Grant("prefet", "23"),)
+    assert accounts.get_account(platform, "prefet.creuse").grants == (Grant("prefet", "23"),)
     nothing = post_form(admin, PREFET + "/habilitations", {"role-0": "", "scope-0": ""})
     assert nothing.status_code == 422
     assert field_error(nothing, "grants") == "Donnez au moins un rôle."
@@ -256,8 +258,8 @@ def test_an_admin_keeps_their_own_admin_role_and_account(client_for, platform):
     answer = post_form(admin, "/admin/utilisateurs/admin/desactiver", {})
     assert answer.status_code == 422
     assert "Vous ne pouvez pas désactiver votre propre compte." in text_of(answer)
-    assert users.get_account(platform, "admin").active
-    assert users.get_account(platform, "admin").grants == (Grant("admin", None),)
+    assert accounts.get_account(platform, "admin").active
+    assert accounts.get_account(platform, "admin").grants == (Grant("admin", None),)
 
 
 def test_deactivation_prevents_sign_in_and_ends_open_sessions(client_for, app):
@@ -306,7 +308,7 @@ def test_the_identity_is_edited_with_checks(client_for, platform):
         "name": "DT ANCT Creuse", "email": "dt@creuse.gouv.fr", "organisation": "Préfecture",
     })  # fmt: skip
     assert good.status_code == 302
-    account = users.get_account(platform, "prefet.creuse")
+    account = accounts.get_account(platform, "prefet.creuse")
     assert (account.name, account.email, account.organisation) == (
         "DT ANCT Creuse", "dt@creuse.gouv.fr", "Préfecture",
     )  # fmt: skip
@@ -322,10 +324,10 @@ def test_an_unknown_account_is_404(client_for):
 def test_the_service_refuses_admin_changes_to_anyone_but_an_admin(platform):
     prefet = users.viewer_for(platform, "prefet.creuse")
     for attempt in (
-        lambda: users.admin_set_active(platform, prefet, "admin", False),
-        lambda: users.admin_set_password(platform, prefet, "admin", NEW_PASSWORD),
-        lambda: users.admin_set_grants(platform, prefet, "prefet.creuse", [("admin", "")]),
-        lambda: users.admin_create_user(
+        lambda: people_admin.admin_set_active(platform, prefet, "admin", False),
+        lambda: people_admin.admin_set_password(platform, prefet, "admin", NEW_PASSWORD),
+        lambda: people_admin.admin_set_grants(platform, prefet, "prefet.creuse", [("admin", "")]),
+        lambda: people_admin.admin_create_user(
             platform,
             prefet,
             login="x.y",
@@ -339,4 +341,4 @@ def test_the_service_refuses_admin_changes_to_anyone_but_an_admin(platform):
         with pytest.raises(Forbidden):
             attempt()
     operator = Viewer.command_line()
-    assert users.admin_set_active(platform, operator, "admin", False).active is False
+    assert people_admin.admin_set_active(platform, operator, "admin", False).active is False

@@ -41,8 +41,10 @@ from engine import service
 from engine.clock import ManualClock, as_utc
 from engine.config import Settings
 from engine.notifications.outbox import FAILED as MAIL_FAILED
-from engine.service import campaigns, catalogue, drafts, notifications, users
+from engine.service import catalogue, drafts, notifications, users
+from engine.service.campaigns import calls
 from engine.service.demo import ensure_demo
+from engine.service.people import accounts, passwords
 from engine.store.models import (
     Campaign,
     Draft,
@@ -311,13 +313,13 @@ def _draft(platform: service.Services, login: str, title: str) -> int:
 
 def _build(platform: service.Services, clock: ManualClock) -> dict[str, Any]:
     for login, name, role, scope, active in EXTRA_ACCOUNTS:
-        users.create_user(
+        accounts.create_user(
             platform, login, name=name, grants=[(role, scope)], password=PASSWORD,
             email=f"{login}@example.gouv.fr",
         )  # fmt: skip
         if not active:
-            users.set_active(platform, login, False)
-    campaigns.create(platform, **MATRIX_CALL)
+            accounts.set_active(platform, login, False)
+    calls.create(platform, **MATRIX_CALL)
     operator = service.Viewer.command_line("matrice")
     catalogue.retire(platform, operator, RETIRED)
 
@@ -408,7 +410,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with pytest.MonkeyPatch.context() as patch:
         # argon2's lightest settings: the demo accounts are hashed in milliseconds; signing in
         # still verifies the password.
-        patch.setattr(users, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
+        patch.setattr(passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
         clock = ManualClock(START)
         database = tmp_path_factory.mktemp("matrice") / "anct.sqlite3"
         settings = Settings(

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine.service import campaigns
+from engine.service.campaigns import calls
 from tests.web.conftest import csrf_token, post_form
 from tests.web.pages import seen
 
@@ -42,7 +42,7 @@ def test_the_national_team_lists_the_calls_with_their_state_and_totals(national,
     home = national.get("/taches/")
     assert "/appels/" in links(home), "« Appels à projets » is in the national team's menu"
     with platform.write() as connection:
-        campaigns.reserve(connection, "FABRIQUES-DEMO", Decimal("120000"))
+        calls.reserve(connection, "FABRIQUES-DEMO", Decimal("120000"))
     page = national.get("/appels/")
     assert page.status_code == 200
     assert seen(page, "total") == "2 appels."
@@ -103,7 +103,7 @@ def test_open_now_and_close_now_decide_what_authorities_may_file(national, clien
 def test_dates_and_caps_change_but_never_below_what_is_granted(national, platform):
     with platform.write() as connection:
         for amount in (100000, 50000):
-            campaigns.reserve(connection, "FABRIQUES-DEMO", amount)
+            calls.reserve(connection, "FABRIQUES-DEMO", amount)
     page = national.get("/appels/FABRIQUES-DEMO")
     body = page.get_data(as_text=True)
     assert 'name="envelope" value="45000000"' in body and 'name="max_laureates" value="300"' in body
@@ -117,12 +117,12 @@ def test_dates_and_caps_change_but_never_below_what_is_granted(national, platfor
     errors = seen(refused, "erreurs")
     assert "L'enveloppe ne peut être inférieure au montant déjà attribué (150 000 €)." in errors
     assert "L'appel compte déjà 2 lauréat(s)" in errors
-    assert campaigns.get(platform, "FABRIQUES-DEMO").envelope == Decimal("45000000")
+    assert calls.get(platform, "FABRIQUES-DEMO").envelope == Decimal("45000000")
 
     changed = post_form(national, "/appels/FABRIQUES-DEMO",
                         {**values, "envelope": "150000", "max_laureates": "2"})  # fmt: skip
     assert changed.status_code == 302
-    after = campaigns.get(platform, "FABRIQUES-DEMO")
+    after = calls.get(platform, "FABRIQUES-DEMO")
     assert (after.envelope, after.max_laureates) == (Decimal("150000"), 2)
     assert after.instruction_deadline is None
     assert after.closes_at.isoformat() == "2026-05-31T16:00:00+00:00", "typed in Paris time"
@@ -143,7 +143,7 @@ def test_only_the_national_team_manages_calls(client_for, platform, login):
     for path in ("/appels/FABRIQUES-DEMO/clore", "/appels/nouveau", "/appels/FABRIQUES-DEMO"):
         answer = client.post(path, data={**NEW, "envelope": "1", "csrf_token": token})
         assert answer.status_code == 403, path
-    after = campaigns.get(platform, "FABRIQUES-DEMO")
+    after = calls.get(platform, "FABRIQUES-DEMO")
     assert (after.envelope, after.closes_at > platform.clock.now()) == (Decimal("45000000"), True)
 
 
@@ -155,4 +155,4 @@ def test_unknown_calls_anonymous_visitors_and_forged_forms(national, client_for,
     assert answer.status_code == 302 and "/connexion" in answer.location
     forged = national.post("/appels/FABRIQUES-DEMO/clore")
     assert forged.status_code == 400, "no CSRF token, no change"
-    assert campaigns.get(platform, "FABRIQUES-DEMO").closes_at > platform.clock.now()
+    assert calls.get(platform, "FABRIQUES-DEMO").closes_at > platform.clock.now()

@@ -9,7 +9,7 @@ from html import unescape
 from sqlalchemy import func, select
 
 from engine import service
-from engine.service import campaigns
+from engine.service.campaigns import calls
 from engine.store.models import OutboxMessage, ProcessInstance
 from tests.procedures import test_fabriques_territoire as fabriques
 from tests.procedures.conftest import GUERET, only_task, person
@@ -105,7 +105,7 @@ def test_a_refused_request_says_why_on_the_page_in_the_notification_and_the_emai
 
 def test_closing_a_fabrique_needs_its_three_reports(client_for, platform, clock):
     """« Rapports d'activité reçus » = 2 is refused on the closure form (issue 12, defect 8)."""
-    campaigns.create(
+    calls.create(
         platform, code=fabriques.CAMPAGNE, process_id=fabriques.PROCESS, name="AMI 2020",
         envelope=Decimal("45000000"), max_laureates=300, **fabriques.FENETRE,
     )  # fmt: skip

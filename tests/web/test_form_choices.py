@@ -15,7 +15,7 @@ from datetime import timedelta
 from urllib.parse import urlparse
 
 from engine import service
-from engine.service import users
+from engine.service.people import accounts
 from tests.procedures import test_territoires_en_renouveau as renouveau
 from tests.procedures.conftest import GUERET, person
 from tests.procedures.test_demande_ingenierie import DEPOT, INSTRUCTION, TRANSMISSION
@@ -54,10 +54,10 @@ def _options(form, name: str) -> list[str]:
 
 
 def test_the_expert_and_the_partners_are_chosen_among_active_expert_accounts(client_for, platform):
-    users.create_user(platform, "ademe.na", name="Ademe Nouvelle-Aquitaine",
+    accounts.create_user(platform, "ademe.na", name="Ademe Nouvelle-Aquitaine",
                       grants=[("expert", None)])  # fmt: skip
-    users.create_user(platform, "expert.parti", name="Ancien expert", grants=[("expert", None)])
-    users.set_active(platform, "expert.parti", False)
+    accounts.create_user(platform, "expert.parti", name="Ancien expert", grants=[("expert", None)])
+    accounts.set_active(platform, "expert.parti", False)
     reference = _instruction_page(platform)
     path = f"/taches/{open_task(platform, ANCT, reference)['id']}"
     client = client_for("anct.national")
@@ -67,7 +67,7 @@ def test_the_expert_and_the_partners_are_chosen_among_active_expert_accounts(cli
     # A list, not a text input: the active experts, by name; nobody else.
     offered = _options(form, "expert_login")
     with platform.read() as connection:
-        experts = users.people_by_role(connection, ["expert"])["expert"]
+        experts = accounts.people_by_role(connection, ["expert"])["expert"]
     assert offered == ["", *(login for login, _ in experts)]
     assert {"ademe.na", "expert.cerema"} <= set(offered)
     assert _options(form, "partenaires.0.login") == offered

@@ -1,4 +1,4 @@
-"""The declarative forms as HTML (web/views/forms.py, templates/forms/_form.html), and back.
+"""The declarative forms as HTML (web/views/form_rendering.py, templates/form_rendering/_form.html), and back.
 
 Every form of forms/ renders with a label for each control and a legend for each group; what a
 browser would post from the rendered page reads back as the data it showed (scenario data of
@@ -31,7 +31,7 @@ from tests.procedures import test_demande_ingenierie as ingenierie
 from tests.procedures import test_fabriques_territoire as fabriques
 from tests.procedures import test_pass_numerique as pass_numerique
 from tests.procedures import test_territoires_en_renouveau as renouveau
-from web.views.forms import Field, build_fields, field_errors, parse_submission
+from web.views.form_rendering import Field, build_fields, field_errors, parse_submission
 
 FORMS = PROJECT_ROOT / "forms"
 ALL_FORMS = sorted(path.relative_to(FORMS).as_posix() for path in FORMS.glob("*/*.json"))
@@ -157,7 +157,7 @@ def environment() -> Environment:
 
 def render(fields: list[Field], summary: bool = True) -> str:
     template = environment().from_string(
-        '{% from "forms/_form.html" import render_fields %}{{ render_fields(fields, summary) }}'
+        '{% from "form_rendering/_form.html" import render_fields %}{{ render_fields(fields, summary) }}'
     )
     return template.render(fields=fields, summary=summary)
 

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from engine import service
-from engine.service import users
+from engine.service.people import accounts
 from tests.procedures import test_pass_numerique as pass_numerique
 from tests.procedures import test_territoires_en_renouveau as renouveau
 from tests.procedures.conftest import ARDENNE_METROPOLE, GUERET, person
@@ -287,7 +287,7 @@ def test_national_staff_filter_by_territory(client_for, platform, dossiers):
 
 
 def test_a_colleague_holding_a_task_is_named(client_for, platform, dossiers):
-    users.create_user(
+    accounts.create_user(
         platform, "agent.creuse", name="Agnès Durand", grants=[("prefet", "23")],
         password="demo-anct-2026",
     )  # fmt: skip

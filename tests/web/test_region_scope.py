@@ -7,6 +7,7 @@ import pytest
 from engine import service
 from engine.errors import InvalidInput
 from engine.service import notifications, users
+from engine.service.people import accounts, grants
 from tests.procedures.conftest import ARDENNE_METROPOLE, GUERET
 from tests.procedures.test_demande_ingenierie import DEPOT, DEPOT_ARDENNES
 
@@ -15,7 +16,7 @@ NOUVELLE_AQUITAINE = "region:75"  # Creuse (23) is in it; the Ardennes (08) are 
 
 @pytest.fixture
 def regional(platform) -> dict[str, str]:
-    users.create_user(
+    accounts.create_user(
         platform, "prefet.na", name="Préfecture de région Nouvelle-Aquitaine",
         grants=[("prefet", NOUVELLE_AQUITAINE)], email="prefet.na@example.gouv.fr",
         password="region-mot-de-passe",
@@ -29,15 +30,15 @@ def regional(platform) -> dict[str, str]:
 
 
 def test_a_region_grant_is_stored_as_typed_and_labelled_with_the_region(platform):
-    grant = users.normalise_grant(platform, "prefet", "Région:75")
+    grant = grants.normalise_grant(platform, "prefet", "Région:75")
     assert grant == service.Grant("prefet", "region:75")
-    assert users.grant_label(platform, grant) == (
+    assert grants.grant_label(platform, grant) == (
         "Préfet (délégué territorial) (région Nouvelle-Aquitaine, 75)"
     )
     with pytest.raises(InvalidInput, match="Région inconnue : « 99 »"):
-        users.normalise_grant(platform, "prefet", "region:99")
+        grants.normalise_grant(platform, "prefet", "region:99")
     with pytest.raises(InvalidInput):  # a région means nothing for an organisation's account
-        users.normalise_grant(platform, "collectivite", "region:75")
+        grants.normalise_grant(platform, "collectivite", "region:75")
 
 
 def test_the_regional_prefet_acts_on_every_departement_of_the_region_only(platform, regional):

@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 
 from engine import service
 from engine.scheduler.firing import fire_due
-from engine.service import users
+from engine.service.people import accounts
 from tests.procedures.test_demande_ingenierie import (
     convention_signee,
 )
@@ -57,7 +57,7 @@ def test_the_national_team_hands_a_mission_on_and_it_comes_back_to_the_named_exp
     client_for, platform, clock
 ):
     _, task_id = report_task(platform, clock)
-    users.create_user(
+    accounts.create_user(
         platform, "expert.anah", name="Lucie Bernard (Anah)", grants=[("expert", None)],
         password="demo-anct-2026",
     )  # fmt: skip

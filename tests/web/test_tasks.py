@@ -12,7 +12,8 @@ from urllib.parse import urlparse
 import pytest
 
 from engine import service
-from engine.service import notifications, users
+from engine.service import notifications
+from engine.service.people import accounts
 from tests.procedures.conftest import GUERET, person
 from tests.procedures.test_demande_ingenierie import (
     COMPLEMENTS,
@@ -47,7 +48,7 @@ def dossier(platform) -> str:
 
 @pytest.fixture
 def colleague(platform) -> str:
-    users.create_user(
+    accounts.create_user(
         platform, "agent.creuse", name="Agnès Durand", grants=[("prefet", "23")],
         password="demo-anct-2026",
     )  # fmt: skip

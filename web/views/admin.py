@@ -1,6 +1,6 @@
 """Administration of accounts: people, roles and scopes (role `admin` only).
 
-Every check is the service layer's (`engine.service.users.admin_*`): this module reads the
+Every check is the service layer's (`engine.service.people.admin`): this module reads the
 form, shows the refusals next to their fields (status 422) and redirects after every change.
 Without JavaScript, the grants are a fixed number of role/scope rows; rows left blank are
 ignored, and saving offers fresh blank rows for more.
@@ -17,7 +17,15 @@ from werkzeug.datastructures import MultiDict
 
 from engine.errors import InvalidInput
 from engine.roles import ADMIN, ROLE_LABELS
-from engine.service import users
+from engine.service.people.accounts import Account, get_account, list_accounts
+from engine.service.people.admin import (
+    admin_create_user,
+    admin_set_active,
+    admin_set_grants,
+    admin_set_password,
+    admin_update_profile,
+)
+from engine.service.people.grants import grant_label
 
 from ..access import roles_required, services, viewer
 
@@ -45,7 +53,7 @@ FIELD_LABELS = {
 @blueprint.get("/utilisateurs", endpoint="users")
 @roles_required(ADMIN)
 def users_index() -> ResponseReturnValue:
-    accounts = users.list_accounts(services())
+    accounts = list_accounts(services())
     return render_template(
         "admin/users.html", accounts=accounts, labels=_labels(accounts),
         active_count=sum(1 for account in accounts if account.active),
@@ -64,7 +72,7 @@ def create_user() -> ResponseReturnValue:
     form = request.form
     rows = _rows(form)
     try:
-        account = users.admin_create_user(
+        account = admin_create_user(
             services(), viewer(), login=form.get("login", ""), name=form.get("name", ""),
             email=form.get("email"), organisation=form.get("organisation"),
             password=form.get("password", ""), grants=rows,
@@ -79,7 +87,7 @@ def create_user() -> ResponseReturnValue:
 @blueprint.get("/utilisateurs/<login>", endpoint="user")
 @roles_required(ADMIN)
 def user_page(login: str) -> ResponseReturnValue:
-    return _user_page(users.get_account(services(), login))
+    return _user_page(get_account(services(), login))
 
 
 @blueprint.post("/utilisateurs/<login>/identite", endpoint="update_profile")
@@ -87,13 +95,13 @@ def user_page(login: str) -> ResponseReturnValue:
 def update_profile(login: str) -> ResponseReturnValue:
     form = request.form
     try:
-        account = users.admin_update_profile(
+        account = admin_update_profile(
             services(), viewer(), login, name=form.get("name", ""), email=form.get("email"),
             organisation=form.get("organisation"),
         )  # fmt: skip
     except InvalidInput as refused:
         values = {name: form.get(name, "") for name in PROFILE_FIELDS}
-        account = users.get_account(services(), login)
+        account = get_account(services(), login)
         return _user_page(account, "profile", _errors(refused), values=values, status=422)
     flash(f"Identité de « {account.login} » enregistrée.", "success")
     return redirect(url_for("admin.user", login=account.login))
@@ -104,11 +112,11 @@ def update_profile(login: str) -> ResponseReturnValue:
 def set_grants(login: str) -> ResponseReturnValue:
     rows = _rows(request.form)
     try:
-        account = users.admin_set_grants(services(), viewer(), login, rows)
+        account = admin_set_grants(services(), viewer(), login, rows)
     except InvalidInput as refused:
-        account = users.get_account(services(), login)
+        account = get_account(services(), login)
         return _user_page(account, "grants", _errors(refused), rows=_padded(rows), status=422)
-    described = ", ".join(users.grant_label(services(), grant) for grant in account.grants)
+    described = ", ".join(grant_label(services(), grant) for grant in account.grants)
     flash(f"Habilitations de « {account.login} » enregistrées : {described}.", "success")
     return redirect(url_for("admin.user", login=account.login))
 
@@ -117,9 +125,9 @@ def set_grants(login: str) -> ResponseReturnValue:
 @roles_required(ADMIN)
 def reset_password(login: str) -> ResponseReturnValue:
     try:
-        users.admin_set_password(services(), viewer(), login, request.form.get("password", ""))
+        admin_set_password(services(), viewer(), login, request.form.get("password", ""))
     except InvalidInput as refused:
-        account = users.get_account(services(), login)
+        account = get_account(services(), login)
         return _user_page(account, "password", _errors(refused), status=422)
     flash(
         f"Mot de passe de « {login} » remplacé ; un éventuel blocage après des essais "
@@ -143,9 +151,9 @@ def reactivate(login: str) -> ResponseReturnValue:
 
 def _set_active(login: str, active: bool) -> ResponseReturnValue:
     try:
-        account = users.admin_set_active(services(), viewer(), login, active)
+        account = admin_set_active(services(), viewer(), login, active)
     except InvalidInput as refused:
-        account = users.get_account(services(), login)
+        account = get_account(services(), login)
         return _user_page(account, "active", _errors(refused), status=422)
     if active:
         flash(f"Compte « {account.login} » réactivé : la personne peut se connecter.", "success")
@@ -171,7 +179,7 @@ def _new_page(
 
 
 def _user_page(
-    account: users.Account,
+    account: Account,
     form: str | None = None,
     errors: dict[str, str] | None = None,
     *,
@@ -191,10 +199,10 @@ def _user_page(
     ), status  # fmt: skip
 
 
-def _labels(accounts: list[users.Account]) -> dict[str, list[str]]:
+def _labels(accounts: list[Account]) -> dict[str, list[str]]:
     context = services()
     return {
-        account.login: [users.grant_label(context, grant) for grant in account.grants]
+        account.login: [grant_label(context, grant) for grant in account.grants]
         for account in accounts
     }
 

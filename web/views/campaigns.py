@@ -1,9 +1,9 @@
 """Calls for applications, managed by the national team: list, create, change dates and caps,
 open or close at once.
 
-Every rule is the service layer's (`engine.service.campaigns`): this module reads the forms,
-shows the refusals next to their fields (status 422) and redirects after every change. Dates
-are typed and shown in Paris time.
+Every rule is the service layer's (`engine.service.campaigns.admin`): this module reads the
+forms, shows the refusals next to their fields (status 422) and redirects after every change.
+Dates are typed and shown in Paris time.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 from engine import l10n
 from engine.errors import InvalidInput
 from engine.roles import EQUIPE_NATIONALE
-from engine.service import campaigns
+from engine.service.campaigns import admin, calls
 
 from ..access import roles_required, services, viewer
 
@@ -41,23 +41,23 @@ FIELD_LABELS = {
 @blueprint.get("/", endpoint="index")
 @roles_required(EQUIPE_NATIONALE)
 def index() -> ResponseReturnValue:
-    found = campaigns.list_campaigns(services(), viewer())
+    found = admin.list_campaigns(services(), viewer())
     return render_template("campaigns/index.html", found=found)
 
 
 @blueprint.get("/nouveau", endpoint="new")
 @roles_required(EQUIPE_NATIONALE)
 def new() -> ResponseReturnValue:
-    campaigns.require_national_team(viewer())
+    admin.require_national_team(viewer())
     return _new_page({}, {})
 
 
 @blueprint.post("/nouveau", endpoint="create")
 @roles_required(EQUIPE_NATIONALE)
 def create() -> ResponseReturnValue:
-    values = _posted(campaigns.CREATE_FIELDS)
+    values = _posted(admin.CREATE_FIELDS)
     try:
-        created = campaigns.admin_create(services(), viewer(), values)
+        created = admin.admin_create(services(), viewer(), values)
     except InvalidInput as refused:
         return _new_page(values, _errors(refused), 422)
     flash(f"Appel « {created.name} » ({created.code}) créé.", "success")
@@ -67,17 +67,17 @@ def create() -> ResponseReturnValue:
 @blueprint.get("/<code>", endpoint="show")
 @roles_required(EQUIPE_NATIONALE)
 def show(code: str) -> ResponseReturnValue:
-    found = campaigns.summary(services(), viewer(), code)
+    found = admin.summary(services(), viewer(), code)
     return _show_page(found, form_values(found.campaign), {})
 
 
 @blueprint.post("/<code>", endpoint="update")
 @roles_required(EQUIPE_NATIONALE)
 def update(code: str) -> ResponseReturnValue:
-    found = campaigns.summary(services(), viewer(), code)
-    values = _posted(campaigns.EDIT_FIELDS)
+    found = admin.summary(services(), viewer(), code)
+    values = _posted(admin.EDIT_FIELDS)
     try:
-        changed = campaigns.admin_update(services(), viewer(), code, values)
+        changed = admin.admin_update(services(), viewer(), code, values)
     except InvalidInput as refused:
         return _show_page(found, values, _errors(refused), 422)
     flash(f"Dates et plafonds de l'appel « {changed.name} » enregistrés.", "success")
@@ -87,17 +87,17 @@ def update(code: str) -> ResponseReturnValue:
 @blueprint.post("/<code>/ouvrir", endpoint="open_now")
 @roles_required(EQUIPE_NATIONALE)
 def open_now(code: str) -> ResponseReturnValue:
-    return _at_once(code, campaigns.open_now, "ouvert : les collectivités peuvent déposer")
+    return _at_once(code, admin.open_now, "ouvert : les collectivités peuvent déposer")
 
 
 @blueprint.post("/<code>/clore", endpoint="close_now")
 @roles_required(EQUIPE_NATIONALE)
 def close_now(code: str) -> ResponseReturnValue:
-    return _at_once(code, campaigns.close_now, "clos : plus aucun dépôt n'est possible")
+    return _at_once(code, admin.close_now, "clos : plus aucun dépôt n'est possible")
 
 
 def _at_once(code: str, action: Any, done: str) -> ResponseReturnValue:
-    campaigns.summary(services(), viewer(), code)  # 404 for an unknown call, before anything
+    admin.summary(services(), viewer(), code)  # 404 for an unknown call, before anything
     try:
         changed = action(services(), viewer(), code)
     except InvalidInput as refused:
@@ -113,12 +113,12 @@ def _at_once(code: str, action: Any, done: str) -> ResponseReturnValue:
 def _new_page(values: dict[str, str], errors: dict[str, str], status: int = 200) -> Any:
     return render_template(
         "campaigns/new.html", values=values, errors=errors, labels_of_fields=FIELD_LABELS,
-        procedures=campaigns.call_procedures(services()),
+        procedures=admin.call_procedures(services()),
     ), status  # fmt: skip
 
 
 def _show_page(
-    found: campaigns.CampaignSummary, values: dict[str, str], errors: dict[str, str],
+    found: admin.CampaignSummary, values: dict[str, str], errors: dict[str, str],
     status: int = 200,
 ) -> Any:  # fmt: skip
     return render_template(
@@ -141,7 +141,7 @@ def local(moment: datetime | None) -> str:
     return l10n.paris(moment).strftime("%Y-%m-%dT%H:%M") if moment else ""
 
 
-def form_values(campaign: campaigns.Campaign) -> dict[str, str]:
+def form_values(campaign: calls.Campaign) -> dict[str, str]:
     """The edit form filled with what the call holds now."""
     envelope = campaign.envelope
     return {

@@ -18,7 +18,7 @@ from engine.service import search as dossier_search
 from ..access import roles_required, services, viewer
 from ..errors import log_script_failure
 from .attachments import receive
-from .forms import (
+from .form_rendering import (
     ACTION,
     EXTRA_ROWS,
     MORE_ROWS,

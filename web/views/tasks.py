@@ -21,7 +21,7 @@ from ..access import STAFF, home_endpoint, services, viewer
 from ..errors import log_script_failure
 from .attachments import receive
 from .dossier_data import Entry, readable_data
-from .forms import (
+from .form_rendering import (
     ACTION,
     EXTRA_ROWS,
     MORE_ROWS,

@@ -3,13 +3,13 @@
 The same schema drives both ways, without JavaScript:
 
 - `build_fields` turns a schema, the data to show and the errors to show into a tree of
-  `Field`s that the macro `render_fields` (templates/forms/_form.html) renders with the State
+  `Field`s that the macro `render_fields` (templates/form_rendering/_form.html) renders with the State
   design system: one input per scalar, a fieldset per nested object, a fixed number of row
   groups per array of objects (the existing rows plus empty ones), a checkbox group per array
   of choices.
 - `parse_submission` reads back only what the schema declares, typed as the schema says; what
   cannot be read (a number typed as « douze ») is passed on as typed, so that the server-side
-  validation (engine/forms/validation.py) refuses it with its French message and the page shows
+  validation (engine/forms/submission.py) refuses it with its French message and the page shows
   the value again.
 
 HTML names are the data paths the validation reports errors with: `contact.nom`,
