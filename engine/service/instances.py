@@ -12,6 +12,7 @@ from ..definitions.bpmn_checks import executable_processes
 from ..definitions.xml import parse_xml
 from ..errors import NotFound
 from ..forms import validate_submission
+from ..roles import ASSIGNED_ONLY
 from ..runtime.progress import element_states
 from ..runtime.runner import MOTIVE
 from ..store.instances import COMPLETED, RUNNING, LoadedInstance, from_row
@@ -24,7 +25,7 @@ from .data_checks import check_data
 from .deployments import current_version_in
 from .unit_of_work import open_workflow, unit_of_work
 from .version_catalogue import VersionFiles
-from .viewer import ASSIGNED_ONLY, Viewer
+from .viewer import Viewer
 from .visibility import visible_data
 
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, exists, true
 
 from .. import scope as rule
-from ..roles import ASSIGNED_ONLY as ASSIGNED_ONLY  # re-exported: callers read it from here
 from ..store.models import HumanTask, ProcessInstance
 
 _TASK = rule.Columns(HumanTask.territory, HumanTask.siren, HumanTask.role, HumanTask.assignee)

@@ -11,13 +11,13 @@ from sqlalchemy import (
 )
 
 from ...errors import Conflict, Forbidden, NotFound
-from ...roles import EQUIPE_NATIONALE, PREFET
+from ...roles import ASSIGNED_ONLY, EQUIPE_NATIONALE, PREFET
 from ...store.instances import load_task
 from ...store.models import (
     User,
     UserGrant,
 )
-from ..viewer import ASSIGNED_ONLY, Viewer
+from ..viewer import Viewer
 
 OPEN = "ouverte"
 #: Roles whose holders may hand one of their tasks to a colleague of the same role and scope.

@@ -16,6 +16,7 @@ from sqlalchemy import (
 from ...errors import Conflict, Forbidden, InvalidInput
 from ...forms import validate_submission
 from ...forms.people import person_roles
+from ...roles import ASSIGNED_ONLY
 from ...store.models import (
     AuditEvent,
     HumanTask,
@@ -27,7 +28,7 @@ from ..context import Services
 from ..data_checks import check_data
 from ..people import accounts
 from ..unit_of_work import unit_of_work
-from ..viewer import ASSIGNED_ONLY, Viewer
+from ..viewer import Viewer
 from .access import OPEN, colleagues_of, may_assign, open_task
 
 _ASSIGN = (

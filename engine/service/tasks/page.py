@@ -15,6 +15,7 @@ from sqlalchemy import (
 from ...errors import Forbidden, NotFound
 from ...forms.people import person_roles
 from ...forms.prefill import prefilled
+from ...roles import ASSIGNED_ONLY
 from ...store.models import (
     HumanTask,
     ProcessInstance,
@@ -22,7 +23,7 @@ from ...store.models import (
 )
 from ..context import Services
 from ..people import accounts
-from ..viewer import ASSIGNED_ONLY, Viewer
+from ..viewer import Viewer
 from ..visibility import visible_data
 from . import access
 from .access import OPEN, supervises
