@@ -23,8 +23,8 @@ import click
 from engine import l10n, labels, service
 from engine.config import Settings
 from engine.errors import Conflict, EngineError, InvalidDefinition, NotFound
-from engine.service import catalogue
 from engine.service.campaigns import calls
+from engine.service.catalogue import processes as catalogue
 from engine.service.context import DatabaseUnreachable
 from engine.territory import ReferenceDataMissing
 
@@ -374,7 +374,7 @@ def worker(interval: float) -> None:
 @friendly_errors
 def timers_retry(timer_id: str) -> None:
     """Relancer une minuterie en incident (après correction de la cause)."""
-    from engine.service import incidents
+    from engine.service.dossiers import incidents
 
     incidents.retry_timer(services(), service.Viewer.command_line(), timer_id)
     click.echo(f"Minuterie {timer_id} relancée : elle sera déclenchée au prochain passage.")
@@ -385,7 +385,7 @@ def timers_retry(timer_id: str) -> None:
 @friendly_errors
 def incidents_command(as_json: bool) -> None:
     """Minuteries en incident, dossiers arrêtés, courriels en échec."""
-    from engine.service import incidents
+    from engine.service.dossiers import incidents
 
     found = incidents.list_incidents(services(), service.Viewer.command_line())
     if as_json:

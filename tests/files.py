@@ -6,7 +6,7 @@ import io
 import zipfile
 
 from engine import service
-from engine.service import attachments
+from engine.service.dossiers import attachments
 
 PDF = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 17

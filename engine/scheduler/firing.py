@@ -11,9 +11,9 @@ from uuid import uuid4
 from sqlalchemy import select
 
 from ..errors import EngineError
-from ..service import instances
 from ..service.context import Services
-from ..service.incidents import notify_incident
+from ..service.dossiers import instances
+from ..service.dossiers.incidents import notify_incident
 from ..store.models import ProcessInstance, Timer
 from .claims import PENDING, claim, record_failure
 

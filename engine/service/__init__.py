@@ -4,9 +4,15 @@ Plain functions over a `Services` context; every function checks who asks (`View
 `engine.errors.EngineError` subclasses with French messages.
 """
 
+from .catalogue.deployments import (
+    DeployedVersion,
+    current_version,
+    current_versions,
+    deploy,
+    deploy_path,
+)
 from .context import Services
-from .deployments import DeployedVersion, current_version, current_versions, deploy, deploy_path
-from .instances import InstanceDetails, StartedInstance, advance, get_instance, start
+from .dossiers.instances import InstanceDetails, StartedInstance, advance, get_instance, start
 from .root import create_services
 from .tasks import (
     InboxFacets,

@@ -10,7 +10,7 @@ import pytest
 from engine import service
 from engine.attachments import CorruptBlob, LocalBlobStore, Refused, S3BlobStore, check_file, detect
 from engine.forms import FormProblem, check_form
-from engine.service import attachments
+from engine.service.dossiers import attachments
 from tests.files import DOCX, EXE, JPEG, ODS, PDF, PNG, XLSX, staged, zipped
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100

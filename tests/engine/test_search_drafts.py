@@ -10,10 +10,10 @@ from sqlalchemy import select, update
 
 from engine import service
 from engine.errors import Forbidden, InvalidInput, NotFound
-from engine.service import drafts, instances, visibility
 from engine.service.campaigns import calls
 from engine.service.demo import DEMO_CALLS
-from engine.service.search import SearchFilter, follow_up, search
+from engine.service.dossiers import drafts, instances, visibility
+from engine.service.dossiers.search import SearchFilter, follow_up, search
 from engine.store.models import HumanTask, ProcessInstance
 from tests.procedures.conftest import ARDENNE_METROPOLE, GUERET, PROCESSES, person
 from tests.procedures.test_demande_ingenierie import COMPLEMENTS, DEPOT, DEPOT_ARDENNES

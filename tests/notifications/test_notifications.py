@@ -15,7 +15,8 @@ from engine.errors import Forbidden
 from engine.scheduler import fire_due
 from engine.scheduler import firing as firing_module
 from engine.scheduler.worker import send_mail
-from engine.service import incidents, notifications, users
+from engine.service import notifications, users
+from engine.service.dossiers import incidents
 from engine.store.models import OutboxMessage, Timer
 from tests.conftest import FIXTURES
 from tests.procedures.conftest import PROCESSES

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from engine import service
 from engine.notifications import outbox
 from engine.scheduler.worker import send_mail
-from engine.service import incidents
+from engine.service.dossiers import incidents
 from engine.store.models import OutboxMessage
 from tests.notifications.test_notifications import GUERET, deposer
 from tests.procedures.conftest import PROCESSES

@@ -41,9 +41,11 @@ from engine import service
 from engine.clock import ManualClock, as_utc
 from engine.config import Settings
 from engine.notifications.outbox import FAILED as MAIL_FAILED
-from engine.service import catalogue, drafts, notifications, users
+from engine.service import notifications, users
 from engine.service.campaigns import calls
+from engine.service.catalogue import processes as catalogue
 from engine.service.demo import ensure_demo
+from engine.service.dossiers import drafts
 from engine.service.people import accounts, passwords
 from engine.store.models import (
     Campaign,

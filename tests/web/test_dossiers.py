@@ -9,7 +9,7 @@ import re
 import pytest
 
 from engine import service
-from engine.service import search as dossier_search
+from engine.service.dossiers import search as dossier_search
 from tests.procedures.conftest import GUERET, person
 from tests.procedures.test_demande_ingenierie import (
     COMPLEMENTS,

@@ -13,7 +13,7 @@ import pytest
 
 from engine import service
 from engine.errors import NotFound
-from engine.service import attachments, visibility
+from engine.service.dossiers import attachments, visibility
 from tests.files import staged
 from tests.procedures.conftest import ARDENNE_METROPOLE, person
 from tests.procedures.test_pass_numerique import CANDIDATURE

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from engine import service
-from engine.service import drafts
+from engine.service.dossiers import drafts
 from tests.procedures.conftest import person
 from tests.procedures.test_demande_ingenierie import COMPLEMENTS, DEPOT
 from tests.procedures.test_pass_numerique import CANDIDATURE

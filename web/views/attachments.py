@@ -20,7 +20,7 @@ from flask_login import login_required
 from engine import l10n
 from engine.errors import InvalidInput
 from engine.forms.files import FILE_WIDGET, file_fields, with_value
-from engine.service import attachments
+from engine.service.dossiers import attachments
 
 from ..access import services, viewer
 

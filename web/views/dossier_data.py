@@ -14,7 +14,7 @@ from typing import Any
 from engine import l10n, labels
 from engine.forms.files import is_file_field
 from engine.forms.internal import is_internal
-from engine.service.attachments import type_label
+from engine.service.dossiers.attachments import type_label
 
 
 @dataclass
@@ -107,7 +107,7 @@ def readable_data(
 ) -> tuple[list[Entry], list[Entry]]:
     """(the fields the forms declare, with their labels; the other variables of the dossier).
 
-    `data` is what the viewer may read (engine.service.visibility): the internal fields are
+    `data` is what the viewer may read (engine.service.dossiers.visibility): the internal fields are
     already gone for the requesting authority; for the staff they come marked `internal`.
     """
     declared, others = [], []

@@ -13,8 +13,8 @@ from flask_login import login_required
 from engine import l10n, labels, service
 from engine.errors import InvalidInput
 from engine.roles import RESPONSABLE_PROCESSUS
-from engine.service import attachments, instances, visibility
-from engine.service import search as dossier_search
+from engine.service.dossiers import attachments, instances, visibility
+from engine.service.dossiers import search as dossier_search
 
 from ..access import STAFF, roles_required, services, viewer
 from .dossier_data import readable_data

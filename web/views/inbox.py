@@ -14,7 +14,7 @@ from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from engine import l10n, service
-from engine.service import drafts
+from engine.service.dossiers import drafts
 from engine.service.tasks import BY_CREATION, BY_DUE, BY_REFERENCE, OVERDUE, THIS_WEEK
 
 from ..access import STAFF, roles_required, services, viewer

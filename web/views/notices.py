@@ -7,7 +7,8 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from engine import l10n
-from engine.service import incidents, notifications
+from engine.service import notifications
+from engine.service.dossiers import incidents
 
 from ..access import national_watcher, services, viewer
 

@@ -12,8 +12,8 @@ from flask_login import current_user, login_required
 from engine import service
 from engine.errors import EngineError, InvalidInput, ScriptError
 from engine.roles import COLLECTIVITE
-from engine.service import drafts
-from engine.service import search as dossier_search
+from engine.service.dossiers import drafts
+from engine.service.dossiers import search as dossier_search
 
 from ..access import roles_required, services, viewer
 from ..errors import log_script_failure

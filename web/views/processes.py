@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 
 from engine.errors import Conflict
 from engine.roles import ADMIN, RESPONSABLE_PROCESSUS
-from engine.service import catalogue
+from engine.service.catalogue import processes as catalogue
 
 from ..access import roles_required, services, viewer
 

@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 
 from engine import service
 from engine.errors import Conflict, EngineError, InvalidInput, ScriptError
-from engine.service import visibility
+from engine.service.dossiers import visibility
 
 from ..access import STAFF, home_endpoint, services, viewer
 from ..errors import log_script_failure

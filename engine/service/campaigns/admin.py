@@ -18,8 +18,8 @@ from ...clock import PARIS, as_utc
 from ...errors import Forbidden, InvalidInput, NotFound
 from ...roles import EQUIPE_NATIONALE
 from ...store import campaigns as store
+from ..catalogue.deployments import current_versions
 from ..context import Services
-from ..deployments import current_versions
 from ..field_errors import FieldErrors
 from ..viewer import Viewer
 from .calls import Campaign, cents, euros, from_row, get

@@ -23,9 +23,9 @@ from ...store.models import (
     Notification,
     User,
 )
-from .. import attachments
 from ..context import Services
 from ..data_checks import check_data
+from ..dossiers import attachments
 from ..people import accounts
 from ..unit_of_work import unit_of_work
 from ..viewer import Viewer

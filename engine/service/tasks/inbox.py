@@ -24,7 +24,7 @@ from ...store.models import (
     User,
 )
 from ..context import Services
-from ..instances import _task_dict
+from ..dossiers.instances import task_summary
 from ..viewer import Viewer
 from .access import OPEN
 
@@ -164,7 +164,7 @@ def list_tasks(
 
 def inbox_dict(services: Services, row: Any, now: datetime) -> dict[str, Any]:
     return {
-        **_task_dict(row, row.reference, now),
+        **task_summary(row, row.reference, now),
         "organisation": row.organisation,
         "process_name": row.process_name,
         "territory_label": services.territories.label(row.territory),

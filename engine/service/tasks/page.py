@@ -22,9 +22,9 @@ from ...store.models import (
     User,
 )
 from ..context import Services
+from ..dossiers.visibility import visible_data
 from ..people import accounts
 from ..viewer import Viewer
-from ..visibility import visible_data
 from . import access
 from .access import OPEN, supervises
 from .commands import releasable

@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..definitions.bundle import FORMS
-from ..forms.internal import form_properties, internal_paths, public_data
-from .context import Services
-from .version_catalogue import VersionFiles
-from .viewer import Viewer
+from ...definitions.bundle import FORMS
+from ...forms.internal import form_properties, internal_paths, public_data
+from ..context import Services
+from ..version_catalogue import VersionFiles
+from ..viewer import Viewer
 
 
 def form_fields(services: Services, version_id: int) -> dict[str, dict[str, Any]]:

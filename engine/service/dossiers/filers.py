@@ -14,15 +14,15 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from ..definitions.parser import start_lanes
-from ..errors import InvalidInput
-from ..roles import COLLECTIVITE
-from ..scope import expand
-from ..territory import OrganisationTerritory, check_siren
-from .context import Services
-from .deployments import ProcessSummary
+from ...definitions.parser import start_lanes
+from ...errors import InvalidInput
+from ...roles import COLLECTIVITE
+from ...scope import expand
+from ...territory import OrganisationTerritory, check_siren
+from ..catalogue.deployments import ProcessSummary
+from ..context import Services
+from ..viewer import Viewer
 from .search import authority_sirens
-from .viewer import Viewer
 
 #: Keys of InvalidInput's `fields` for the portal's own choices (not fields of the form).
 TERRITORY_FIELD = "territoire"

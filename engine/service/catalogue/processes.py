@@ -12,12 +12,12 @@ from datetime import datetime
 
 from sqlalchemy import Connection, func, select, update
 
-from ..errors import Conflict, Forbidden, NotFound
-from ..roles import ADMIN, RESPONSABLE_PROCESSUS
-from ..store.instances import INCIDENT, RUNNING
-from ..store.models import Process, ProcessInstance, ProcessVersion
-from .context import Services
-from .viewer import Viewer
+from ...errors import Conflict, Forbidden, NotFound
+from ...roles import ADMIN, RESPONSABLE_PROCESSUS
+from ...store.instances import INCIDENT, RUNNING
+from ...store.models import Process, ProcessInstance, ProcessVersion
+from ..context import Services
+from ..viewer import Viewer
 
 _CATALOGUE = Process.__table__
 #: Who manages the catalogue (besides the command line).

@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from ..definitions import ProcessBundle, prepare, read_sources
-from ..definitions.bundle import forms_in
-from ..errors import Conflict, NotFound
-from ..store.models import Process, ProcessVersion
-from .context import Services
-from .version_catalogue import specs_of
+from ...definitions import ProcessBundle, prepare, read_sources
+from ...definitions.bundle import forms_in
+from ...errors import Conflict, NotFound
+from ...store.models import Process, ProcessVersion
+from ..context import Services
+from ..version_catalogue import specs_of
 
 #: What a deployment did to a process: a new version, nothing (its current content), an
 #: earlier version made current again, or an earlier content left aside (`restore=False`).

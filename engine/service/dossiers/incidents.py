@@ -7,21 +7,21 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from ..errors import Forbidden, NotFound
-from ..notifications.compose import INCIDENT, Dossier, Event, compose
-from ..notifications.outbox import FAILED as MAIL_FAILED
-from ..notifications.outbox import PENDING as MAIL_PENDING
-from ..notifications.recipients import Target
-from ..roles import EQUIPE_NATIONALE, RESPONSABLE_PROCESSUS
-from ..store.models import (
+from ...errors import Forbidden, NotFound
+from ...notifications.compose import INCIDENT, Dossier, Event, compose
+from ...notifications.outbox import FAILED as MAIL_FAILED
+from ...notifications.outbox import PENDING as MAIL_PENDING
+from ...notifications.recipients import Target
+from ...roles import EQUIPE_NATIONALE, RESPONSABLE_PROCESSUS
+from ...store.models import (
     Notification,
     OutboxMessage,
     ProcessInstance,
     ProcessVersion,
     Timer,
 )
-from .context import Services
-from .viewer import Viewer
+from ..context import Services
+from ..viewer import Viewer
 
 #: Who is told of incidents and may retry them: national roles without a scope.
 WATCHERS = (EQUIPE_NATIONALE, RESPONSABLE_PROCESSUS)

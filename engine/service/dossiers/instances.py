@@ -8,24 +8,24 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from ..definitions.bpmn_checks import executable_processes
-from ..definitions.xml import parse_xml
-from ..errors import NotFound
-from ..forms import validate_submission
-from ..roles import ASSIGNED_ONLY
-from ..runtime.progress import element_states
-from ..runtime.runner import MOTIVE
-from ..store.instances import COMPLETED, RUNNING, LoadedInstance, from_row
-from ..store.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, Timer, User
-from ..store.steps import next_reference_number
-from ..territory import check_siren
+from ...definitions.bpmn_checks import executable_processes
+from ...definitions.xml import parse_xml
+from ...errors import NotFound
+from ...forms import validate_submission
+from ...roles import ASSIGNED_ONLY
+from ...runtime.progress import element_states
+from ...runtime.runner import MOTIVE
+from ...store.instances import COMPLETED, RUNNING, LoadedInstance, from_row
+from ...store.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, Timer, User
+from ...store.steps import next_reference_number
+from ...territory import check_siren
+from ..catalogue.deployments import current_version_in
+from ..context import Services
+from ..data_checks import check_data
+from ..unit_of_work import open_workflow, unit_of_work
+from ..version_catalogue import VersionFiles
+from ..viewer import Viewer
 from . import attachments
-from .context import Services
-from .data_checks import check_data
-from .deployments import current_version_in
-from .unit_of_work import open_workflow, unit_of_work
-from .version_catalogue import VersionFiles
-from .viewer import Viewer
 from .visibility import visible_data
 
 
@@ -213,7 +213,7 @@ def get_instance(services: Services, reference: str, viewer: Viewer) -> Instance
         data=data, created_at=instance.created_at, updated_at=instance.updated_at,
         completed_at=instance.completed_at, created_by=instance.created_by,
         tasks=[
-            {**_task_dict(t, instance.reference, now),
+            {**task_summary(t, instance.reference, now),
              "may_act": viewer.may_act(t.role, t.territory, t.siren, t.assignee),
              "assignee_name": names.get(t.assignee)}
             for t in tasks
@@ -296,7 +296,7 @@ def _defining_bpmn(version: VersionFiles) -> str:
     raise NotFound(f"Schéma introuvable pour la procédure « {version.process_id} ».")
 
 
-def _task_dict(task: Any, reference: str, now: datetime) -> dict[str, Any]:
+def task_summary(task: Any, reference: str, now: datetime) -> dict[str, Any]:
     overdue = task.status == "ouverte" and task.due_at is not None and task.due_at < now
     return {
         "id": task.id, "instance": reference, "process_id": task.process_id,

@@ -19,17 +19,17 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from ..errors import Forbidden, InvalidInput, NotFound
-from ..forms import validate_submission
-from ..store.models import Draft, ProcessInstance
+from ...errors import Forbidden, InvalidInput, NotFound
+from ...forms import validate_submission
+from ...store.models import Draft, ProcessInstance
+from ..campaigns import calls
+from ..catalogue.deployments import ProcessSummary, current_version_in, current_versions
+from ..context import Services
+from ..data_checks import check_data
+from ..viewer import Viewer
 from . import filers
-from .campaigns import calls
-from .context import Services
-from .data_checks import check_data
-from .deployments import ProcessSummary, current_version_in, current_versions
 from .instances import ORGANISATION_FIELDS, StartedInstance, start
 from .search import authority_sirens
-from .viewer import Viewer
 
 #: The start-form field a call's campaign code fills.
 CAMPAIGN_FIELD = "campagne"

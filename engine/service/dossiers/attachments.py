@@ -23,14 +23,14 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, insert, or_, select, true, update
 
-from .. import l10n
-from ..attachments.sniff import BY_MEDIA_TYPE, Refused, check_file, labels
-from ..errors import Conflict, InvalidInput, NotFound
-from ..forms.files import FileField, file_fields, value_at, with_value
-from ..store.models import Attachment, AuditEvent, HumanTask, ProcessInstance, User
+from ... import l10n
+from ...attachments.sniff import BY_MEDIA_TYPE, Refused, check_file, labels
+from ...errors import Conflict, InvalidInput, NotFound
+from ...forms.files import FileField, file_fields, value_at, with_value
+from ...store.models import Attachment, AuditEvent, HumanTask, ProcessInstance, User
+from ..context import Services
+from ..viewer import Viewer
 from . import visibility
-from .context import Services
-from .viewer import Viewer
 
 #: History entries written when a step attaches files.
 ATTACHED, SIGNED = "piece_jointe", "signature"

@@ -12,13 +12,13 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, func, select
 
-from .. import labels
-from ..errors import InvalidInput
-from ..roles import COLLECTIVITE
-from ..store.models import HumanTask, ProcessInstance, ProcessVersion, Timer
-from .context import Services
-from .instances import _task_dict
-from .viewer import Viewer
+from ... import labels
+from ...errors import InvalidInput
+from ...roles import COLLECTIVITE
+from ...store.models import HumanTask, ProcessInstance, ProcessVersion, Timer
+from ..context import Services
+from ..viewer import Viewer
+from .instances import task_summary
 
 STATUSES = labels.DOSSIER_STATUSES
 PER_PAGE = 20
@@ -199,7 +199,7 @@ def follow_up(
         item["open_tasks"], item["next_step"] = [], None
     for task in tasks:
         item = by_id[task.instance_id]
-        entry = _task_dict(task, item["reference"], now)
+        entry = task_summary(task, item["reference"], now)
         entry["may_act"] = viewer.may_act(task.role, task.territory, task.siren, task.assignee)
         item["open_tasks"].append(entry)
     waiting: dict[int, list[Any]] = {}

@@ -1,0 +1,1 @@
+"""The processes offered and their deployed versions: deploying, the current version, retiring."""
