@@ -24,6 +24,7 @@ from engine import l10n, labels, service
 from engine.config import Settings
 from engine.errors import Conflict, EngineError, InvalidDefinition, NotFound
 from engine.service.campaigns import calls
+from engine.service.catalogue import checking
 from engine.service.catalogue import processes as catalogue
 from engine.service.context import DatabaseUnreachable
 from engine.territory import ReferenceDataMissing
@@ -90,6 +91,24 @@ def deploy(path: Path, actor: str) -> None:
     """Déployer un fichier .bpmn/.dmn ou un dossier (par défaut processes/)."""
     for result in service.deploy_path(services(), path, actor):
         click.echo(f"{result.process_id}  {result.summary}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path), default=Settings().processes_path)
+@click.option("--json", "as_json", is_flag=True, help="Une liste JSON de problèmes.")
+@friendly_errors
+def validate(path: Path, as_json: bool) -> None:
+    """Vérifier un fichier .bpmn/.dmn ou un dossier sans rien déployer (sortie 1 si erreur)."""
+    result = checking.check_path(path, Settings.from_env().forms_path)
+    if as_json:
+        print_json([p.to_dict() for p in result.problems])
+    else:
+        for problem in result.problems:
+            warning = "avertissement : " if not problem.is_error else ""
+            click.echo(f"{problem.file}: {problem.element_id or '-'}: {warning}{problem.message}")
+        if not result.problems:
+            click.echo("Aucun problème.")
+    sys.exit(1 if result.errors else 0)
 
 
 @main.group()

@@ -52,17 +52,47 @@ class Forbidden(EngineError):
 
 @dataclass
 class DefinitionProblem:
-    """One problem found in a BPMN or DMN file, located as precisely as we can."""
+    """One problem found in a BPMN, DMN or form file, located as precisely as we can.
+
+    `element` names the element for people; `element_id` is its BPMN id, so that the editor puts
+    the problem on its shape, and `scope_id` the process or sub-process holding it, where a
+    problem goes when its element has no shape (a condition, a lane set). Errors block a
+    deployment; warnings are shown and do not.
+    """
 
     file: str
     message: str
     line: int | None = None
     element: str | None = None
+    rule: str = "definition"
+    severity: str = "error"
+    element_id: str | None = None
+    scope_id: str | None = None
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         element = f" (élément « {self.element} »)" if self.element else ""
-        return f"{where} : {self.message}{element}"
+        warning = "avertissement : " if self.severity == WARNING else ""
+        return f"{where} : {warning}{self.message}{element}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "element_id": self.element_id,
+            "rule": self.rule,
+            "severity": self.severity,
+            "message": self.message,
+            "line": self.line,
+            "scope_id": self.scope_id,
+        }
+
+
+ERROR = "error"
+WARNING = "warning"
 
 
 class InvalidDefinition(EngineError):
@@ -75,7 +105,7 @@ class InvalidDefinition(EngineError):
         self.problems = problems
         super().__init__(
             "; ".join(str(p) for p in problems),
-            problems=[p.__dict__ for p in problems],
+            problems=[p.to_dict() for p in problems],
         )
 
 

@@ -11,10 +11,11 @@ from collections.abc import Iterable
 
 from lxml import etree
 
-from ..errors import DefinitionProblem, EngineError
+from ..errors import ERROR, DefinitionProblem, EngineError
 from ..roles import LANE_ROLES
 from ..sandbox.policy import compile_script
 from .operators import OPERATORS
+from .timers import timer_literal_problem
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -68,6 +69,10 @@ _FLOW_NODES = (
 )  # fmt: skip
 
 
+#: Properties of a human task that are expressions over the dossier's data.
+_TASK_EXPRESSIONS = ("pour", "due", "assignee", "siren", "territoire")
+
+
 def local(element: etree._Element) -> str:
     return etree.QName(element).localname if isinstance(element.tag, str) else ""
 
@@ -84,20 +89,26 @@ class _Checker:
         self.filename = filename
         self.problems: list[DefinitionProblem] = []
 
-    def problem(self, element: etree._Element | None, message: str) -> None:
-        line = element.sourceline if element is not None else None
-        ident = label(element) if element is not None else None
-        self.problems.append(DefinitionProblem(self.filename, message, line, ident))
+    def problem(
+        self, element: etree._Element | None, rule: str, message: str, severity: str = ERROR
+    ) -> None:
+        self.problems.append(located(self.filename, element, rule, message, severity))
 
     def run(self) -> list[DefinitionProblem]:
         if local(self.root) != "definitions" or etree.QName(self.root).namespace != BPMN_NS:
             self.problem(
-                None, "ce n'est pas un fichier BPMN 2.0 (élément racine bpmn:definitions attendu)"
+                None,
+                "bpmn-root",
+                "ce n'est pas un fichier BPMN 2.0 (élément racine bpmn:definitions attendu)",
             )
             return self.problems
         processes = self.root.findall("bpmn:process", NS)
         if not any(p.get("isExecutable") == "true" for p in processes):
-            self.problem(None, 'aucun processus exécutable (isExecutable="true") dans ce fichier')
+            self.problem(
+                None,
+                "no-executable",
+                'aucun processus exécutable (isExecutable="true") dans ce fichier',
+            )
         self._check_unique_ids()
         for element in self.root.iter(f"{{{BPMN_NS}}}*"):
             self._check_element(element)
@@ -128,19 +139,23 @@ class _Checker:
                 message = (
                     f"identifiant « {ident} » utilisé deux fois (aussi ligne {first.sourceline})"
                 )
-            self.problem(other, message)
+            self.problem(other, "duplicate-id", message)
 
     def _check_element(self, element: etree._Element) -> None:
         name = local(element)
         if name in REFUSED:
             target = element.getparent() if name.endswith("EventDefinition") else element
-            self.problem(target, f"construction non exécutable : {REFUSED[name]}")
+            self.problem(
+                target, "refused-element", f"construction non exécutable : {REFUSED[name]}"
+            )
         elif (
             element.getparent() is not None
             and self._inside_process(element)
             and name not in SUPPORTED
         ):
-            self.problem(element, f"élément BPMN « {name} » non pris en charge par le moteur")
+            self.problem(
+                element, "unsupported-element", f"élément BPMN « {name} » non pris en charge"
+            )
 
     @staticmethod
     def _inside_process(element: etree._Element) -> bool:
@@ -158,12 +173,14 @@ class _Checker:
                 ref = flow.get(end)
                 if ref not in nodes:
                     self.problem(
-                        flow, f"le flux référence un élément inexistant : « {ref} » ({end})"
+                        flow,
+                        "flow-reference",
+                        f"le flux référence un élément inexistant : « {ref} » ({end})",
                     )
             outgoing.setdefault(flow.get("sourceRef", ""), []).append(flow)
             condition = flow.find("bpmn:conditionExpression", NS)
             if condition is not None:
-                self._compile(flow, condition.text or "", "eval", "condition")
+                self._compile(flow, condition.text or "", "eval", "condition", "condition")
         lanes = self._lanes(scope)
         for ident, node in nodes.items():
             kind = local(node)
@@ -174,24 +191,28 @@ class _Checker:
             elif kind == "scriptTask":
                 script = node.find("bpmn:script", NS)
                 if script is None or not (script.text or "").strip():
-                    self.problem(node, "tâche de script sans script")
+                    self.problem(node, "script-missing", "tâche de script sans script")
                 else:
-                    self._compile(node, script.text, "exec", "script")
+                    self._compile(node, script.text, "exec", "script", "script")
             elif kind == "boundaryEvent" and node.get("attachedToRef") not in nodes:
                 self.problem(
                     node,
+                    "boundary-attachment",
                     f"événement attaché à un élément inexistant : « {node.get('attachedToRef')} »",
                 )
             elif kind == "exclusiveGateway":
                 self._check_exclusive(node, outgoing.get(ident, []))
             elif kind == "callActivity" and not node.get("calledElement"):
-                self.problem(node, "activité d'appel sans processus appelé (calledElement)")
+                self.problem(
+                    node, "call-target", "activité d'appel sans processus appelé (calledElement)"
+                )
             elif (
                 kind == "businessRuleTask"
                 and node.find(".//spiffworkflow:calledDecisionId", NS) is None
             ):
                 self.problem(
                     node,
+                    "decision-missing",
                     "tâche de règle métier sans table de décision (spiffworkflow:calledDecisionId)",
                 )
             elif kind == "subProcess":
@@ -207,36 +228,37 @@ class _Checker:
                     NS,
                 )
                 if motive is not None:
-                    self._compile(node, motive.get("value") or "", "eval", "propriété « motif »")
+                    self._compile(
+                        node, motive.get("value") or "", "eval", "propriété « motif »", "expression"
+                    )
 
     def _lanes(self, scope: etree._Element) -> dict[str, etree._Element]:
         lanes: dict[str, etree._Element] = {}
         for lane in scope.iterfind(".//bpmn:lane", NS):
-            if self._nearest_scope(lane) is not scope:
+            if scope_of(lane) is not scope:
                 continue
             for ref in lane.iterfind("bpmn:flowNodeRef", NS):
                 lanes[(ref.text or "").strip()] = lane
         return lanes
 
-    @staticmethod
-    def _nearest_scope(element: etree._Element) -> etree._Element | None:
-        for ancestor in element.iterancestors():
-            if local(ancestor) in ("process", "subProcess"):
-                return ancestor
-        return None
-
     def _check_human_task(
         self, node: etree._Element, lane: etree._Element | None, needs_lane: bool
     ) -> None:
         for prop in node.iterfind(
-            "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property[@name='pour']",
-            NS,
+            "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS
         ):
-            self._compile(prop, prop.get("value") or "", "eval", "propriété « pour »")
+            name, value = prop.get("name"), (prop.get("value") or "").strip()
+            if name == "due" and value.upper().startswith("P"):
+                problem = timer_literal_problem("timeDuration", repr(value))
+                if problem:
+                    self.problem(node, "due", f"propriété « due » : {problem}")
+            elif name in _TASK_EXPRESSIONS:
+                self._compile(node, value, "eval", f"propriété « {name} »", "expression")
         if lane is None:
             if needs_lane:
                 self.problem(
                     node,
+                    "lane-missing",
                     "tâche humaine hors de tout couloir : placez-la dans le couloir du rôle qui la traite",
                 )
             return
@@ -244,7 +266,9 @@ class _Checker:
         if role not in LANE_ROLES:
             allowed = ", ".join(sorted(LANE_ROLES))
             self.problem(
-                lane, f"le couloir « {role} » n'est pas un code de rôle (attendu : {allowed})"
+                lane,
+                "lane-role",
+                f"le couloir « {role} » n'est pas un code de rôle (attendu : {allowed})",
             )
 
     def _check_exclusive(self, gateway: etree._Element, flows: list[etree._Element]) -> None:
@@ -252,11 +276,12 @@ class _Checker:
             return
         default = gateway.get("default")
         if default and default not in {f.get("id") for f in flows}:
-            self.problem(gateway, f"flux par défaut inexistant : « {default} »")
+            self.problem(gateway, "gateway-default", f"flux par défaut inexistant : « {default} »")
         for flow in flows:
             if flow.get("id") != default and flow.find("bpmn:conditionExpression", NS) is None:
                 self.problem(
                     flow,
+                    "gateway-condition",
                     "flux sortant d'une passerelle exclusive sans condition ni flux par défaut",
                 )
 
@@ -266,7 +291,9 @@ class _Checker:
         if operator is None or operator.get("id") not in OPERATORS:
             name = "aucun" if operator is None else f"« {operator.get('id')} » inconnu"
             self.problem(
-                node, f"tâche de service sans opérateur du moteur ({name} ; connus : {known})"
+                node,
+                "operator-unknown",
+                f"tâche de service sans opérateur du moteur ({name} ; connus : {known})",
             )
             return
         expected = OPERATORS[operator.get("id")]
@@ -276,11 +303,12 @@ class _Checker:
         if set(given) != expected:
             self.problem(
                 node,
+                "operator-parameters",
                 f"l'opérateur « {operator.get('id')} » attend les paramètres "
                 f"{', '.join(sorted(expected))} (reçus : {', '.join(sorted(given)) or 'aucun'})",
             )
         for value in given.values():
-            self._compile(node, value, "eval", "paramètre d'opérateur")
+            self._compile(node, value, "eval", "paramètre d'opérateur", "operator-parameters")
 
     def _check_timer(self, node: etree._Element) -> None:
         timer = node.find("bpmn:timerEventDefinition", NS)
@@ -288,9 +316,15 @@ class _Checker:
             return
         expressions = [e for e in timer if local(e) in ("timeDate", "timeDuration", "timeCycle")]
         if len(expressions) != 1 or not (expressions[0].text or "").strip():
-            self.problem(node, "minuterie sans expression de date, de durée ou de cycle")
+            self.problem(
+                node, "timer-expression", "minuterie sans expression de date, de durée ou de cycle"
+            )
             return
-        self._compile(node, expressions[0].text, "eval", "expression de minuterie")
+        expression = expressions[0]
+        if self._compile(
+            node, expression.text, "eval", "expression de minuterie", "timer-expression"
+        ):
+            self._check_timer_value(node, local(expression), expression.text)
         escalation = node.find(
             "bpmn:extensionElements/spiffworkflow:properties/"
             "spiffworkflow:property[@name='escalade']",
@@ -300,13 +334,66 @@ class _Checker:
             unknown = set(escalation_roles(escalation.get("value"))) - LANE_ROLES
             if unknown or not escalation_roles(escalation.get("value")):
                 allowed = ", ".join(sorted(LANE_ROLES))
-                self.problem(node, f"propriété « escalade » : rôles attendus parmi {allowed}")
+                self.problem(
+                    node,
+                    "escalation-roles",
+                    f"propriété « escalade » : rôles attendus parmi {allowed}",
+                )
 
-    def _compile(self, element: etree._Element, source: str, mode: str, what: str) -> None:
+    def _check_timer_value(self, node: etree._Element, kind: str, source: str) -> None:
+        """A constant expression is checked now: it gives the same value for every dossier."""
+        problem = timer_literal_problem(kind, source)
+        if problem:
+            self.problem(node, "timer-expression", problem)
+
+    def _compile(
+        self, element: etree._Element, source: str, mode: str, what: str, rule: str
+    ) -> bool:
         try:
             compile_script(source.strip() if mode == "eval" else source, mode)
         except EngineError as exc:
-            self.problem(element, f"{what} refusé(e) : {exc.message}")
+            self.problem(element, rule, f"{what} invalide : {exc.message}")
+            return False
+        return True
+
+
+def owner_of(element: etree._Element) -> etree._Element | None:
+    """The element itself or its nearest ancestor with an id: what the problem is put on."""
+    for candidate in (element, *element.iterancestors()):
+        if candidate.get("id") and local(candidate) != "definitions":
+            return candidate
+    return None
+
+
+def scope_of(element: etree._Element) -> etree._Element | None:
+    for ancestor in element.iterancestors():
+        if local(ancestor) in ("process", "subProcess"):
+            return ancestor
+    return None
+
+
+def located(
+    filename: str,
+    element: etree._Element | None,
+    rule: str,
+    message: str,
+    severity: str = ERROR,
+) -> DefinitionProblem:
+    """A problem of `filename` put on `element` (or on the file when None)."""
+    if element is None:
+        return DefinitionProblem(filename, message, None, None, rule, severity)
+    owner = owner_of(element)
+    scope = scope_of(element)
+    return DefinitionProblem(
+        filename,
+        message,
+        element.sourceline,
+        label(element),
+        rule,
+        severity,
+        owner.get("id") if owner is not None else None,
+        scope.get("id") if scope is not None else None,
+    )
 
 
 def escalation_roles(value: str | None) -> list[str]:

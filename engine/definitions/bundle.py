@@ -18,15 +18,14 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 
-from ..errors import DefinitionProblem, InvalidDefinition
+from ..errors import WARNING, DefinitionProblem, InvalidDefinition
 from ..forms import FormProblem, check_form
-from .bpmn_checks import NS, check_bpmn, executable_processes, label, local, process_property
+from .bpmn_checks import NS, executable_processes, located, process_property
+from .dmn_checks import decisions_in
 from .parser import AnctBpmnParser
 from .xml import parse_xml
 
 SUFFIXES = (".bpmn", ".dmn")
-#: What SpiffWorkflow 3.2's DMN engine evaluates (FIRST and the others are not implemented).
-SUPPORTED_HIT_POLICIES = frozenset({"UNIQUE", "COLLECT"})
 #: Key prefix of form files inside a bundle (the rest is the path under `forms/`).
 FORMS = "forms/"
 FormSource = Callable[[str], str | None]
@@ -66,7 +65,7 @@ def content_hash(files: Mapping[str, str]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-class _Document:
+class Document:
     def __init__(self, name: str, text: str, root: etree._Element) -> None:
         self.name, self.text, self.root = name, text, root
         self.is_bpmn = name.lower().endswith(".bpmn")
@@ -85,66 +84,7 @@ def forms_in(folder: Path) -> FormSource:
     return read
 
 
-#: Parses a bundle's files (files, process id, content hash) into its specs.
-Parse = Callable[[Mapping[str, str], str, str], Any]
-
-
-def prepare(
-    sources: Mapping[str, bytes], forms: FormSource | None = None, *, parse: Parse | None = None
-) -> list[ProcessBundle]:
-    """Validate every file and return one bundle per executable process; all or nothing."""
-    problems: list[DefinitionProblem] = []
-    documents: list[_Document] = []
-    for name, content in sources.items():
-        try:
-            text = content.decode("utf-8")
-            documents.append(_Document(name, text, parse_xml(content, name)))
-        except UnicodeDecodeError:
-            problems.append(DefinitionProblem(name, "le fichier n'est pas encodé en UTF-8"))
-        except InvalidDefinition as exc:
-            problems.extend(exc.problems)
-    for doc in documents:
-        if doc.is_bpmn:
-            problems.extend(check_bpmn(doc.root, doc.name))
-    process_files, decision_files = _index(documents, problems)
-    problems.extend(_missing_references(documents, process_files, decision_files))
-    if problems:
-        raise InvalidDefinition(problems)
-
-    by_name = {d.name: d for d in documents}
-    form_texts = _forms(documents, forms, problems)
-    if problems:
-        raise InvalidDefinition(problems)
-    bundles = []
-    for process_id, (file_name, element) in sorted(process_files.items()):
-        needed = _closure(by_name[file_name], by_name, process_files, decision_files)
-        files = {n: by_name[n].text for n in sorted(needed)}
-        for name in sorted(needed):
-            for ref, _ in _form_refs(by_name[name].root):
-                files[FORMS + ref] = form_texts[ref]
-        bundle = ProcessBundle(
-            process_id=process_id,
-            name=element.get("name") or process_id,
-            reference_prefix=_prefix(element, process_id),
-            files=files,
-            content_hash=content_hash(files),
-            start_form=process_property(element, "startForm"),
-        )
-        try:
-            if parse is None:
-                build_specs(bundle.files, bundle.process_id)
-            else:
-                parse(bundle.files, bundle.process_id, bundle.content_hash)
-        except InvalidDefinition as exc:
-            problems.extend(p for p in exc.problems if p not in problems)
-            continue
-        bundles.append(bundle)
-    if problems:
-        raise InvalidDefinition(problems)
-    return bundles
-
-
-def _form_refs(root: etree._Element) -> list[tuple[str, etree._Element]]:
+def form_refs(root: etree._Element) -> list[tuple[str, etree._Element]]:
     """(path under forms/, element) of every form a BPMN document uses."""
     refs = []
     for element in root.iterfind(".//spiffworkflow:formJsonSchemaFilename", NS):
@@ -156,39 +96,43 @@ def _form_refs(root: etree._Element) -> list[tuple[str, etree._Element]]:
     return refs
 
 
-def _forms(documents: list[_Document], source: FormSource | None, problems: list) -> dict[str, str]:
+def forms_of(
+    documents: list[Document], source: FormSource | None, problems: list[DefinitionProblem]
+) -> dict[str, str]:
+    """The text of every form the documents use, each checked once."""
     texts: dict[str, str] = {}
     for doc in documents:
         if not doc.is_bpmn:
             continue
-        for ref, element in _form_refs(doc.root):
+        for task in doc.root.iterfind(".//bpmn:userTask", NS):
+            if task.find(".//spiffworkflow:formJsonSchemaFilename", NS) is None:
+                problems.append(located(
+                    doc.name, task, "form-missing",
+                    "tâche utilisateur sans formulaire (spiffworkflow:formJsonSchemaFilename) : "
+                    "la personne ne pourra que la valider", WARNING,
+                ))  # fmt: skip
+        for ref, element in form_refs(doc.root):
             if ref in texts:
                 continue
             text = source(ref) if source is not None and ref else None
-            where = (doc.name, element.sourceline, label(element))
             if text is None:
-                problems.append(
-                    DefinitionProblem(
-                        where[0],
-                        f"formulaire introuvable : « {ref} » (chemin sous forms/)",
-                        *where[1:],
-                    )
-                )
+                problems.append(located(
+                    doc.name, element, "form-missing",
+                    f"formulaire introuvable : « {ref} » (chemin sous forms/)",
+                ))  # fmt: skip
                 continue
             try:
                 check_form(text)
             except FormProblem as exc:
-                problems.append(
-                    DefinitionProblem(
-                        where[0], f"formulaire « {ref} » invalide : {exc.message}", *where[1:]
-                    )
-                )
+                problems.append(located(
+                    doc.name, element, "form-invalid", f"formulaire « {ref} » invalide : {exc.message}"
+                ))  # fmt: skip
                 continue
             texts[ref] = text
     return texts
 
 
-def _prefix(process: etree._Element, process_id: str) -> str:
+def reference_prefix(process: etree._Element, process_id: str) -> str:
     prefix = (process_property(process, "referencePrefix") or "").strip().upper()
     if prefix.isalnum() and 2 <= len(prefix) <= 8:
         return prefix
@@ -196,7 +140,10 @@ def _prefix(process: etree._Element, process_id: str) -> str:
     return (letters[:3] or "DOS").ljust(3, "X")
 
 
-def _index(documents: list[_Document], problems: list[DefinitionProblem]) -> tuple[dict, dict]:
+def index(
+    documents: list[Document], problems: list[DefinitionProblem]
+) -> tuple[dict[str, tuple[str, etree._Element]], dict[str, str]]:
+    """(process id → (file, element), decision id → file) over every document."""
     process_files: dict[str, tuple[str, etree._Element]] = {}
     decision_files: dict[str, str] = {}
     for doc in documents:
@@ -204,28 +151,14 @@ def _index(documents: list[_Document], problems: list[DefinitionProblem]) -> tup
             for process in executable_processes(doc.root):
                 ident = process.get("id")
                 if ident in process_files:
-                    problems.append(
-                        DefinitionProblem(
-                            doc.name,
-                            f"processus « {ident} » défini deux fois (aussi dans {process_files[ident][0]})",
-                            process.sourceline,
-                        )
-                    )
+                    problems.append(located(
+                        doc.name, process, "duplicate-process",
+                        f"processus « {ident} » défini deux fois (aussi dans {process_files[ident][0]})",
+                    ))  # fmt: skip
                 process_files[ident] = (doc.name, process)
         else:
-            decisions = [e for e in doc.root.iter() if local(e) == "decision"]
-            if local(doc.root) != "definitions" or not decisions:
-                problems.append(DefinitionProblem(doc.name, "fichier DMN sans table de décision"))
-            for decision in decisions:
+            for decision in decisions_in(doc.root):
                 decision_files[decision.get("id")] = doc.name
-            for table in (e for e in doc.root.iter() if local(e) == "decisionTable"):
-                policy = (table.get("hitPolicy") or "UNIQUE").upper()
-                if policy not in SUPPORTED_HIT_POLICIES:
-                    problems.append(DefinitionProblem(
-                        doc.name,
-                        f"politique de résultat « {policy} » non prise en charge (UNIQUE ou COLLECT)",
-                        table.sourceline, table.get("id"),
-                    ))  # fmt: skip
     return process_files, decision_files
 
 
@@ -239,8 +172,8 @@ def _called(root: etree._Element) -> tuple[list[etree._Element], list[tuple[etre
     return calls, decisions
 
 
-def _missing_references(
-    documents: list[_Document], process_files: dict, decision_files: dict
+def missing_references(
+    documents: list[Document], process_files: dict, decision_files: dict
 ) -> list[DefinitionProblem]:
     problems = []
     for doc in documents:
@@ -251,29 +184,27 @@ def _missing_references(
             called = call.get("calledElement")
             if called and called not in process_files:
                 problems.append(
-                    DefinitionProblem(
+                    located(
                         doc.name,
+                        call,
+                        "call-target",
                         f"processus appelé introuvable : « {called} »",
-                        call.sourceline,
-                        label(call),
                     )
                 )
         for task, decision in decisions:
             if decision not in decision_files:
                 problems.append(
-                    DefinitionProblem(
+                    located(
                         doc.name,
+                        task,
+                        "decision-missing",
                         f"table de décision introuvable : « {decision} »",
-                        task.sourceline,
-                        label(task),
                     )
                 )
     return problems
 
 
-def _closure(
-    start: _Document, by_name: dict, process_files: dict, decision_files: dict
-) -> set[str]:
+def closure(start: Document, by_name: dict, process_files: dict, decision_files: dict) -> set[str]:
     needed, pending = set(), [start.name]
     while pending:
         name = pending.pop()
@@ -321,6 +252,8 @@ def _parse(files: Mapping[str, str], process_id: str) -> tuple[BpmnProcessSpec, 
                     f"définition refusée par le moteur : {message}",
                     line or None,
                     exc.id or None,
+                    rule="spiffworkflow",
+                    element_id=exc.id or None,
                 )
             ]
         ) from None
@@ -330,7 +263,9 @@ def _parse(files: Mapping[str, str], process_id: str) -> tuple[BpmnProcessSpec, 
         raise InvalidDefinition(
             [
                 DefinitionProblem(
-                    current or next(iter(files)), f"définition refusée par le moteur : {exc}"
+                    current or next(iter(files)),
+                    f"définition refusée par le moteur : {exc}",
+                    rule="spiffworkflow",
                 )
             ]
         ) from None

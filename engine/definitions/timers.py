@@ -8,6 +8,7 @@ data, a `datetime`, a `date` (midnight, Paris time) or a `timedelta`. Naive time
 
 from __future__ import annotations
 
+import ast
 from calendar import monthrange
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
@@ -182,3 +183,31 @@ def next_due(details_value: Any) -> datetime | None:
         return datetime.fromisoformat(details_value)
     except (TypeError, ValueError):
         return None
+
+
+_KINDS = {"timeDate": "date", "timeDuration": "durée", "timeCycle": "cycle"}
+
+
+def timer_literal_problem(kind: str, source: str) -> str | None:
+    """Why a constant timer expression can never give a moment (None when it can, or when the
+    expression reads dossier data and is only known at run time)."""
+    try:
+        value = ast.literal_eval(source.strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    if not isinstance(value, str):
+        return (
+            f"expression de minuterie constante {value!r} : une {_KINDS.get(kind, 'valeur')} "
+            "s'écrit entre guillemets (« P15D », « 2026-03-01T09:00 », « R4/P3M »)"
+        )
+    probe = datetime(2026, 1, 1, tzinfo=UTC)
+    try:
+        if kind == "timeDate":
+            to_moment(value)
+        elif kind == "timeDuration":
+            duration_after(value, probe)
+        else:
+            _cycle(value, probe)
+    except (ScriptError, ValueError, KeyError) as exc:
+        return str(exc).rstrip(".")
+    return None

@@ -21,7 +21,7 @@ _PARSER = etree.XMLParser(
 
 
 def _refuse(filename: str, message: str, line: int | None = None) -> InvalidDefinition:
-    return InvalidDefinition([DefinitionProblem(filename, message, line)])
+    return InvalidDefinition([DefinitionProblem(filename, message, line, rule="xml")])
 
 
 def parse_xml(content: bytes, filename: str) -> etree._Element:

@@ -142,7 +142,7 @@ BAD_DEFINITIONS = {
     ),
     "condition_escaping_sandbox": (
         approbation_with("montant &gt; 10000", "().__class__.__bases__[0]"),
-        ["condition refusé", "__class__", "f_grand"],
+        ["condition invalide", "__class__", "f_grand"],
     ),
     "exclusive_flow_without_condition": (
         approbation_with(
@@ -237,23 +237,20 @@ def test_decision_tables_run_and_belong_to_the_version(services, operator, tmp_p
     assert (details.version, details.data["taux"], details.data["aide"]) == (2, 70, 70000)
 
 
-def test_decision_table_expressions_run_in_the_sandbox(services, tmp_path):
-    from engine.errors import ScriptError
-
+def test_decision_table_cells_go_through_the_sandbox_before_deployment(services, tmp_path):
+    """A cell the sandbox refuses is refused at deployment, on its cell, not months later."""
     shutil.copy(FIXTURES / "cofinancement.bpmn", tmp_path / "cofinancement.bpmn")
     dmn = (FIXTURES / "bareme.dmn").read_text(encoding="utf-8")
     (tmp_path / "bareme.dmn").write_text(
         dmn.replace("<text>80</text>", "<text>().__class__</text>"), encoding="utf-8"
     )
-    service.deploy_path(services, tmp_path)
-    with pytest.raises(ScriptError, match="__class__"):
-        service.start(
-            services,
-            "cofinancement",
-            data={"population": 1200, "cout": 1},
-            territory="23",
-            siren="212309603",
-        )
+    with pytest.raises(InvalidDefinition) as refused:
+        service.deploy_path(services, tmp_path)
+    [problem] = refused.value.problems
+    assert (problem.file, problem.rule, problem.severity) == ("bareme.dmn", "dmn-cell", "error")
+    assert "__class__" in problem.message
+    assert problem.element_id
+    assert service.current_versions(services) == []
 
 
 def test_a_start_up_deployment_never_takes_a_process_back_to_an_older_content(services, tmp_path):
