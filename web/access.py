@@ -86,7 +86,9 @@ def navigation() -> list[tuple[str, str]]:
     items.append(("notices.index", "Notifications"))
     if national_watcher():
         items.append(("notices.incidents", "Incidents"))
-    if current_user.has(RESPONSABLE_PROCESSUS, ADMIN):
+    if current_user.has(RESPONSABLE_PROCESSUS, ADMIN) or any(
+        g.role == EQUIPE_NATIONALE and g.scope is None for g in viewer().grants
+    ):
         items.append(("processes.index", "Procédures"))
     if current_user.has(ADMIN):
         items.append(("admin.users", "Utilisateurs"))

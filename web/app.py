@@ -24,6 +24,7 @@ from .views import (
     inbox,
     notices,
     portal,
+    process_editor,
     processes,
     tasks,
 )
@@ -90,7 +91,7 @@ def create_app(services: service.Services, **overrides: Any) -> Flask:
     errors.init_app(app)
     register_filters(app)
     for module in (assets, inbox, tasks, dossiers, portal, notices, admin, attachments,
-                   campaigns, processes):  # fmt: skip
+                   campaigns, processes, process_editor):  # fmt: skip
         app.register_blueprint(module.blueprint)
 
     @app.context_processor

@@ -39,9 +39,15 @@ MESSAGES = {
 
 
 def _answer(status: int, message: str, code: str, details: dict[str, Any] | None = None):
-    if request.path.startswith("/api/"):
+    if request.path.startswith("/api/") or request.is_json or _wants_json():
         return jsonify(code=code, message=message, **(details or {})), status
     return render_template("errors/erreur.html", status=status, message=message), status
+
+
+def _wants_json() -> bool:
+    """The modeler's fetches ask for JSON: they get the error as JSON, not as a page."""
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and not request.accept_mimetypes.accept_html
 
 
 def log_script_failure(error: ScriptError, where: str) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from ..attachments.blobs import BlobStore
@@ -18,6 +18,7 @@ from ..config import Settings
 from ..notifications.mailer import Mailer
 from ..runtime.codec import WorkflowCodec
 from ..runtime.runner import Runner
+from ..store import db
 from ..store.db import reader, writer
 from ..territory import Territories
 from .version_catalogue import VersionCatalogue
@@ -76,9 +77,7 @@ class Services:
 
     def ping(self) -> str:
         """Run a trivial statement (raises if the database is out of reach); the dialect's name."""
-        with self.db.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        return self.db.dialect.name
+        return db.ping(self.db)
 
     def close(self) -> None:
         self.db.dispose()

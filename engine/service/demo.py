@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from ..store import campaigns as campaign_rows
 from ..store import people as people_rows
+from ..store import process_editing
 from .campaigns import calls
 from .context import Services
 from .people import accounts
@@ -37,6 +38,7 @@ DEMO_USERS = (
     DemoUser("comite.membre", "Paul Bernard (comité)", "comite", None),
     DemoUser("expert.cerema", "Luc Petit (Cerema)", "expert", None, "Cerema"),
     DemoUser("responsable.processus", "Nadia Roux (processus)", "responsable_processus", None),
+    DemoUser("responsable.fabriques", "Marc Durand (Fabriques)", "responsable_processus", None),
     DemoUser("admin", "Administrateur", "admin", None),
 )  # fmt: skip
 
@@ -45,6 +47,17 @@ DEMO_CALLS = (
      45_000_000, 300),
     ("PASS-NUMERIQUE-DEMO", "pass_numerique", "Pass numérique (démonstration)", 15_000_000, None),
 )  # fmt: skip
+
+
+#: Owners of the four procedures: one owner of them all, and one of the Fabriques only (who
+#: may not edit the others).
+DEMO_OWNERS = (
+    ("demande_ingenierie", "responsable.processus"),
+    ("fabriques_territoire", "responsable.processus"),
+    ("fabriques_territoire", "responsable.fabriques"),
+    ("pass_numerique", "responsable.processus"),
+    ("territoires_en_renouveau", "responsable.processus"),
+)
 
 
 def ensure_demo(services: Services) -> list[str]:
@@ -74,4 +87,10 @@ def ensure_demo(services: Services) -> list[str]:
             committee_at=now + timedelta(days=150),
         )  # fmt: skip
         created.append(f"appel {code}")
+    with services.write() as connection:
+        known = process_editing.owners(connection)
+        for process_id, login in DEMO_OWNERS:
+            if login not in known.get(process_id, []):
+                process_editing.add_owner(connection, process_id, login, now, None)
+                created.append(f"responsable {login} de {process_id}")
     return created

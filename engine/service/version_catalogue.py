@@ -17,25 +17,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection
 
 from ..definitions import build_specs
 from ..definitions.bundle import FORMS
 from ..forms import make_validator
-from ..store.models import ProcessVersion
+from ..store.catalogue import version_files
 from ..territory import Territories
 
 T = TypeVar("T")
 
 #: Distinct contents kept at most (every running version of a server fits many times over).
 MAX_CONTENTS = 128
-
-_VERSION = select(
-    ProcessVersion.files,
-    ProcessVersion.process_id,
-    ProcessVersion.content_hash,
-    ProcessVersion.start_form,
-).where(ProcessVersion.id == bindparam("version_id"))
 
 
 @dataclass
@@ -99,7 +92,7 @@ class VersionCatalogue:
         the write lock the caller may hold."""
         found = self._by_id.get(version_id)
         if found is None:
-            row = connection.execute(_VERSION, {"version_id": version_id}).one()
+            row = version_files(connection, version_id)
             found = _shared(row.process_id, row.content_hash, row.files, row.start_form)
             if found.start_form is None and row.start_form:
                 found.start_form = row.start_form

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, exists, true
-
 from .. import scope as rule
-from ..store.models import HumanTask, ProcessInstance
-
-_TASK = rule.Columns(HumanTask.territory, HumanTask.siren, HumanTask.role, HumanTask.assignee)
-_DOSSIER = rule.Columns(ProcessInstance.territory, ProcessInstance.siren)
+from ..store import scope_filters
+from ..store.scope_filters import Condition
 
 
 @dataclass(frozen=True)
@@ -67,23 +63,19 @@ class Viewer:
             return True
         return any(rule.reads_internal(g.role, g.scope, territory, siren) for g in self.grants)
 
-    def task_filter(self) -> ColumnElement[bool]:
+    def task_filter(self) -> Condition:
         """SQL condition selecting the tasks this viewer may act on (`may_act` for a query)."""
         if self.operator:
-            return true()
-        return rule.any_of(
-            [rule.acts_clause(self.login, g.role, g.scope, _TASK) for g in self.grants]
-        )
+            return scope_filters.everything()
+        return scope_filters.tasks_acted_on(self.login, self._pairs())
 
-    def dossier_filter(self) -> ColumnElement[bool]:
+    def dossier_filter(self) -> Condition:
         """SQL condition selecting the dossiers this viewer may see (`may_see` for a query):
         a préfet their département, an authority its SIREN, national roles every dossier, an
         expert the dossiers where a task is assigned to them."""
         if self.operator:
-            return true()
-        assigned = exists().where(
-            HumanTask.instance_id == ProcessInstance.id, HumanTask.assignee == self.login
-        )
-        return rule.any_of(
-            [rule.sees_clause(g.role, g.scope, _DOSSIER, assigned) for g in self.grants]
-        )
+            return scope_filters.everything()
+        return scope_filters.dossiers_seen(self.login, self._pairs())
+
+    def _pairs(self) -> list[tuple[str, str | None]]:
+        return [(g.role, g.scope) for g in self.grants]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -70,3 +70,10 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def ping(engine: Engine) -> str:
+    """Run a trivial statement (raises if the database is out of reach); the dialect's name."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    return engine.dialect.name

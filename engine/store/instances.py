@@ -1,15 +1,17 @@
-"""Reading one instance for a step, and recording that it cannot go further."""
+"""Reading one instance for a step or for the dossier page, and recording that it cannot go
+further."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
 
 from ..errors import NotFound
-from .models import AuditEvent, HumanTask, ProcessInstance
+from .models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, Timer, User
 
 #: Statuses of a dossier (`process_instances.status`).
 RUNNING, COMPLETED, INCIDENT = "en_cours", "terminee", "incident"
@@ -111,3 +113,72 @@ _OPEN_AMONG = select(_TASK).where(
 def open_tasks_among(connection: Connection, task_ids: list[str]) -> list[Any]:
     """The rows of those tasks still open (whom to remind, at what due date)."""
     return connection.execute(_OPEN_AMONG, {"ids": task_ids}).all() if task_ids else []
+
+
+_DOSSIER = (
+    select(
+        _INSTANCE,
+        ProcessVersion.name.label("process_name"),
+        ProcessVersion.version,
+        ProcessVersion.content_hash,
+    )
+    .join(ProcessVersion, ProcessVersion.id == _INSTANCE.c.process_version_id)
+    .where(_INSTANCE.c.reference == bindparam("reference"))
+)
+
+
+def dossier_row(connection: Connection, reference: str) -> Row[Any] | None:
+    """Every column of a dossier with its version's name (`process_name`), number and hash;
+    None when no dossier bears that reference. Whether the reader may see it is not asked."""
+    return connection.execute(_DOSSIER, {"reference": str(reference).strip().upper()}).first()
+
+
+def has_task_assigned(connection: Connection, instance_id: int, login: str) -> bool:
+    """Whether a task of the dossier is, or was, assigned to `login` by name."""
+    query = (
+        select(HumanTask.id)
+        .where(HumanTask.instance_id == instance_id, HumanTask.assignee == login)
+        .limit(1)
+    )
+    return connection.execute(query).first() is not None
+
+
+def open_tasks_of(connection: Connection, instance_id: int) -> list[Row[Any]]:
+    """The dossier's open task rows, oldest first."""
+    return list(
+        connection.execute(
+            select(_TASK)
+            .where(HumanTask.instance_id == instance_id, HumanTask.status == "ouverte")
+            .order_by(HumanTask.created_at)
+        ).all()
+    )
+
+
+def pending_timers_of(connection: Connection, instance_id: int) -> list[Row[Any]]:
+    """The dossier's waiting timer rows, the first due first."""
+    return list(
+        connection.execute(
+            select(Timer.__table__)
+            .where(Timer.instance_id == instance_id, Timer.status == "en_attente")
+            .order_by(Timer.due_at)
+        ).all()
+    )
+
+
+def history_of(connection: Connection, instance_id: int) -> list[Row[Any]]:
+    """The dossier's audit events, in the order they were recorded."""
+    return list(
+        connection.execute(
+            select(AuditEvent.__table__)
+            .where(AuditEvent.instance_id == instance_id)
+            .order_by(AuditEvent.id)
+        ).all()
+    )
+
+
+def names_of(connection: Connection, logins: Collection[str]) -> dict[str, str]:
+    """login → name of those accounts (a login without an account is left out)."""
+    if not logins:
+        return {}
+    rows = connection.execute(select(User.login, User.name).where(User.login.in_(list(logins))))
+    return {row.login: row.name for row in rows}

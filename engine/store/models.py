@@ -90,6 +90,50 @@ class Process(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class ProcessOwner(Base):
+    """Who may edit, publish and (later) migrate a procedure, besides the administrators. Keyed
+    by process id, not by catalogue row: a procedure has owners before its first version."""
+
+    __tablename__ = "process_owners"
+
+    process_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    login: Mapped[str] = mapped_column(ForeignKey("users.login"), primary_key=True)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    granted_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class DefinitionDraft(Base):
+    """The one open draft of a procedure: its files as the editor saved them. `lock_version`
+    is what two owners saving at once compare; `base_version_id` the version it started from
+    (none for a new procedure)."""
+
+    __tablename__ = "definition_drafts"
+
+    process_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    files: Mapped[dict] = mapped_column(JSON)
+    lock_version: Mapped[int] = mapped_column(Integer)
+    base_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_versions.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class ProcessAudit(Base):
+    """What owners and administrators did to a procedure (draft, import, publish, owners,
+    retire), shown on its page; never updated or deleted."""
+
+    __tablename__ = "process_audit"
+    __table_args__ = (Index(None, "process_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str | None] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text)
+
+
 class ProcessInstance(Base):
     __tablename__ = "process_instances"
     __table_args__ = (
@@ -127,7 +171,7 @@ class HumanTask(Base):
         Index(None, "assignee", "status"),
         # Inboxes (migration 0006, measured by bench/inbox.py): the SIREN branch of a scope's
         # `territory = :p OR siren = :p`, and the order by due date of a role without scope
-        # (the expression is the one of the ORDER BY in engine.service.tasks.inbox._order_by;
+        # (the expression is the one of the ORDER BY in engine.store.tasks._order_by;
         # PostgreSQL only: SQLite cannot reflect an expression index).
         Index(
             "ix_human_tasks_open_role_siren", "role", "siren",

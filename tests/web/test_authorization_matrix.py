@@ -35,7 +35,7 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import case, delete, insert, select, update
+from sqlalchemy import case, delete, func, insert, select, update
 
 from engine import service
 from engine.clock import ManualClock, as_utc
@@ -43,18 +43,22 @@ from engine.config import Settings
 from engine.notifications.outbox import FAILED as MAIL_FAILED
 from engine.service import notifications, users
 from engine.service.campaigns import calls
+from engine.service.catalogue import editing
 from engine.service.catalogue import processes as catalogue
-from engine.service.demo import ensure_demo
+from engine.service.demo import DEMO_OWNERS, ensure_demo
 from engine.service.dossiers import drafts
 from engine.service.people import accounts, passwords
 from engine.store.models import (
     Campaign,
+    DefinitionDraft,
     Draft,
     HumanTask,
     Notification,
     OutboxMessage,
     Process,
     ProcessInstance,
+    ProcessOwner,
+    ProcessVersion,
     Timer,
     User,
     UserGrant,
@@ -90,17 +94,20 @@ ANONYMOUS = None
 #: Every person of the matrix: the demo accounts (engine/service/demo.py) and nobody.
 LOGINS: tuple[str | None, ...] = (
     ANONYMOUS, "mairie.gueret", "ardenne.metropole", "prefet.creuse", "prefet.ardennes",
-    "anct.national", "comite.membre", "expert.cerema", "responsable.processus", "admin",
+    "anct.national", "comite.membre", "expert.cerema", "responsable.processus",
+    "responsable.fabriques", "admin",
 )  # fmt: skip
 AUTHORITIES = frozenset({"mairie.gueret", "ardenne.metropole"})
 #: Roles with an inbox (web/access.py STAFF).
 STAFF = frozenset({"prefet.creuse", "prefet.ardennes", "anct.national", "comite.membre",
                    "expert.cerema"})  # fmt: skip
-SEARCHERS = STAFF | {"responsable.processus"}
+#: Process owners: of every procedure, and of the Fabriques de territoire only.
+PROCESS_OWNERS = frozenset({"responsable.processus", "responsable.fabriques"})
+SEARCHERS = STAFF | PROCESS_OWNERS
 #: National roles without scope: incidents.
-WATCHERS = frozenset({"anct.national", "responsable.processus"})
+WATCHERS = frozenset({"anct.national"}) | PROCESS_OWNERS
 #: Accounts whose grant has no scope: every dossier is within it (the admin reads, never acts).
-NATIONAL = frozenset({"anct.national", "comite.membre", "responsable.processus", "admin"})
+NATIONAL = frozenset({"anct.national", "comite.membre", "admin"}) | PROCESS_OWNERS
 
 
 # ---------------------------------------------------------------- the world
@@ -229,6 +236,8 @@ class World:
     #: A file of each dossier (its délibération, attached at filing), and « recu »: a file
     #: mairie.gueret sent but did not attach to anything yet.
     files: dict[str, int] = field(default_factory=dict)
+    #: The open draft of PROCESS (editor routes), as built.
+    definition_draft: dict[str, Any] = field(default_factory=dict)
     clients: dict[str | None, FlaskClient] = field(default_factory=dict)
     tokens: dict[str | None, str] = field(default_factory=dict)
 
@@ -301,6 +310,13 @@ class World:
                     retired_by=case((Process.process_id == RETIRED, "matrice"), else_=None),
                 )
             )
+            connection.execute(delete(ProcessOwner))
+            connection.execute(insert(ProcessOwner), [
+                {"process_id": process_id, "login": login, "granted_at": as_utc(START)}
+                for process_id, login in DEMO_OWNERS
+            ])  # fmt: skip
+            connection.execute(delete(DefinitionDraft))
+            connection.execute(insert(DefinitionDraft).values(**self.definition_draft))
             kept = set(connection.execute(select(Draft.id)).scalars())
         for login, title in DRAFTS.items():
             if self.drafts[login] not in kept:
@@ -399,9 +415,12 @@ def _build(platform: service.Services, clock: ManualClock) -> dict[str, Any]:
             )
             .returning(OutboxMessage.id)
         ).scalar_one()  # fmt: skip
+    editing.open_draft(platform, operator, PROCESS)
+    with platform.read() as connection:
+        row = connection.execute(select(DefinitionDraft.__table__)).one()
     return {
         "refs": refs, "tasks": tasks, "notices": notices, "timer": timer, "email": email,
-        "files": files,
+        "files": files, "definition_draft": dict(row._mapping),
         "drafts": {login: _draft(platform, login, title) for login, title in DRAFTS.items()},
     }  # fmt: skip
 
@@ -648,6 +667,19 @@ def catalogue_state(world: World, obj: Any) -> Any:
         return connection.execute(select(Process.process_id, Process.retired_at)).all()
 
 
+def editing_state(world: World, obj: Any) -> Any:
+    """Owners, drafts and versions of procedures: what the catalogue's and editor's routes
+    would change."""
+    with world.services.read() as connection:
+        return (
+            connection.execute(select(ProcessOwner.process_id, ProcessOwner.login)
+                               .order_by(ProcessOwner.process_id, ProcessOwner.login)).all(),
+            connection.execute(select(DefinitionDraft.process_id, DefinitionDraft.lock_version)
+                               .order_by(DefinitionDraft.process_id)).all(),
+            connection.execute(select(func.count()).select_from(ProcessVersion)).scalar_one(),
+        )  # fmt: skip
+
+
 #: A complete change of the matrix's call (a change, if let through) and a harmless invalid one.
 CALL_CHANGE = {"opens_at": "2026-01-01T09:00", "closes_at": "2026-01-02T09:00", "envelope": "1",
                "max_laureates": "1", "instruction_deadline": "", "committee_at": ""}  # fmt: skip
@@ -667,7 +699,12 @@ def incident_state(world: World, obj: Any) -> Any:
 ADMIN = frozenset({"admin"})
 #: The national team without a programme limit manages the calls for applications.
 NATIONAL_TEAM = frozenset({"anct.national"})
+#: Who edits PROCESS and the retired procedure (their owner and the administrator); who reads
+#: the catalogue; who creates procedures.
 OWNERS = frozenset({"responsable.processus", "admin"})
+CATALOGUE_READERS = PROCESS_OWNERS | {"anct.national", "admin"}
+CREATORS = PROCESS_OWNERS | {"admin"}
+EDITOR = f"/processus/{PROCESS}/brouillon"
 DOSSIER_KEYS = tuple(DOSSIERS)
 TASK_KEYS = tuple(TASKS)
 DRAFT_OWNERS = tuple(DRAFTS)
@@ -774,11 +811,44 @@ ROUTES: tuple[Route, ...] = (
     Route("campaigns.close_now", "POST", fixed(f"{CALL_PATH}/clore"), gate(NATIONAL_TEAM, MOVED),
           state=campaign_state(MATRIX_CALL["code"])),
     # The catalogue of procedures (process owners and administrators).
-    Route("processes.index", "GET", fixed("/processus/"), gate(OWNERS)),
+    Route("processes.index", "GET", fixed("/processus/"), gate(CATALOGUE_READERS)),
     Route("processes.retire", "POST", fixed(f"/processus/{PROCESS}/retirer"),
           gate(OWNERS, MOVED), state=catalogue_state),
     Route("processes.reinstate", "POST", fixed(f"/processus/{RETIRED}/remettre"),
           gate(OWNERS, MOVED), state=catalogue_state),
+    Route("processes.show", "GET", fixed(f"/processus/{PROCESS}/"), gate(CATALOGUE_READERS)),
+    Route("processes.download", "GET", fixed(f"/processus/{PROCESS}/versions/1.zip"),
+          gate(CATALOGUE_READERS)),
+    Route("processes.create", "GET", fixed("/processus/nouvelle"), gate(CREATORS)),
+    Route("processes.create", "POST", fixed("/processus/nouvelle"), gate(CREATORS, INVALID),
+          data=lambda w, o: {"process_id": "procedure_intruse", "name": "Procédure intruse"},
+          safe=lambda w, o: {"process_id": "Pas Un Identifiant", "name": "x"},
+          state=editing_state),
+    Route("processes.import_new", "POST", fixed("/processus/importer"), gate(CREATORS, MOVED),
+          state=editing_state),
+    Route("processes.import_files", "POST", fixed(f"/processus/{PROCESS}/importer"),
+          gate(OWNERS, MOVED), state=editing_state),
+    Route("processes.add_owner", "POST", fixed(f"/processus/{PROCESS}/responsables"),
+          gate(OWNERS, MOVED), data=lambda w, o: {"login": "responsable.fabriques"},
+          safe=lambda w, o: {"login": "mairie.gueret"}, state=editing_state),
+    Route("processes.remove_owner", "POST",
+          fixed(f"/processus/{PROCESS}/responsables/responsable.processus/retirer"),
+          gate(OWNERS, MOVED), state=editing_state),
+    # The editor of a procedure's draft (its owners and administrators).
+    Route("editor.draft", "GET", fixed(EDITOR), gate(OWNERS)),
+    Route("editor.open", "POST", fixed(f"{EDITOR}/ouvrir"), gate(OWNERS, MOVED),
+          state=editing_state),
+    Route("editor.discard", "POST", fixed(f"{EDITOR}/abandonner"), gate(OWNERS, MOVED),
+          state=editing_state),
+    Route("editor.content", "GET", fixed(f"{EDITOR}/contenu"), gate(OWNERS)),
+    Route("editor.save", "PUT", fixed(f"{EDITOR}/contenu"), gate(OWNERS, INVALID),
+          state=editing_state),
+    Route("editor.validate", "POST", fixed(f"{EDITOR}/verifier"), gate(OWNERS, INVALID)),
+    Route("editor.preview", "POST", fixed(f"{EDITOR}/apercu"), gate(OWNERS, INVALID)),
+    Route("editor.review", "GET", fixed(f"{EDITOR}/publier"), gate(OWNERS)),
+    Route("editor.publish", "POST", fixed(f"{EDITOR}/publier"), gate(OWNERS, MOVED),
+          data=lambda w, o: {"lock_version": str(w.definition_draft["lock_version"])},
+          safe=lambda w, o: {"lock_version": "999"}, state=editing_state),
 )  # fmt: skip
 
 
@@ -856,9 +926,10 @@ def test_cell(world: World, route: Route, login: str | None, obj: str | None) ->
         answer = client.get(path)
     else:
         posted = route.data if outcome.denied or route.safe is None else route.safe
-        answer = client.post(
-            path, data={**posted(world, obj), "csrf_token": world.token(client, login)}
-        )
+        answer = client.open(
+            path, method=route.method,
+            data={**posted(world, obj), "csrf_token": world.token(client, login)},
+        )  # fmt: skip
     with client.session_transaction() as session:
         session.pop("_flashes", None)
     if outcome.denied:

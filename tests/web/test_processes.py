@@ -44,8 +44,15 @@ def test_an_owner_retires_a_procedure_and_it_is_no_longer_offered(
     assert OFFERED in offers(client_for)
 
 
-def test_only_owners_and_administrators_see_the_catalogue(client_for, platform):
-    assert client_for("anct.national").get("/processus/").status_code == 403
+def test_owners_and_administrators_manage_the_catalogue_national_staff_read_it(
+    client_for, platform
+):
+    national = client_for("anct.national").get("/processus/")
+    assert national.status_code == 200
+    assert "Demande d'accompagnement en ingénierie" in seen(national, "procedures")
+    assert "Retirer" not in seen(national, "procedures")
+    assert "Retirer" in seen(client_for("responsable.processus").get("/processus/"), "procedures")
+    assert client_for("prefet.creuse").get("/processus/").status_code == 403
     assert client_for("mairie.gueret").get("/processus/").status_code == 403
     assert client_for("admin").get("/processus/").status_code == 200
     assert "/processus/" in client_for("responsable.processus").get("/dossiers/").get_data(

@@ -8,12 +8,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection
 
 from ...definitions import ProcessBundle, prepare, read_sources
 from ...definitions.bundle import forms_in
 from ...errors import Conflict, NotFound
-from ...store.models import Process, ProcessVersion
+from ...store import catalogue as store
 from ..context import Services
 from ..version_catalogue import specs_of
 
@@ -72,28 +72,16 @@ def deploy(
     results = []
     with services.write() as connection:
         for bundle in bundles:
-            results.append(_record(connection, bundle, now, actor, restore))
+            results.append(record_bundle(connection, bundle, now, actor, restore))
     return results
 
 
-_CATALOGUE = Process.__table__
-
-
-def _record(  # type: ignore[no-untyped-def]
+def record_bundle(  # type: ignore[no-untyped-def]
     connection: Connection, bundle: ProcessBundle, now, actor, restore: bool
 ) -> DeployedVersion:
-    entry = connection.execute(
-        select(_CATALOGUE).where(_CATALOGUE.c.process_id == bundle.process_id)
-    ).first()
+    entry = store.process_row(connection, bundle.process_id)
     retired = entry is not None and entry.retired_at is not None
-    versions = {
-        row.id: row
-        for row in connection.execute(
-            select(ProcessVersion.id, ProcessVersion.version, ProcessVersion.content_hash).where(
-                ProcessVersion.process_id == bundle.process_id
-            )
-        )
-    }
+    versions = {row.id: row for row in store.versions_of(connection, bundle.process_id)}
     current = versions[entry.current_version_id].version if entry is not None else 0
     same = [row for row in versions.values() if row.content_hash == bundle.content_hash]
 
@@ -112,22 +100,19 @@ def _record(  # type: ignore[no-untyped-def]
         _make_current(connection, bundle.process_id, known.id, entry is not None, now)
         return result(known.version, RESTORED, known.version)
     version = max((row.version for row in versions.values()), default=0) + 1
-    inserted = connection.execute(
-        insert(ProcessVersion).values(
-            process_id=bundle.process_id,
-            version=version,
-            content_hash=bundle.content_hash,
-            name=bundle.name,
-            reference_prefix=bundle.reference_prefix,
-            files=bundle.files,
-            deployed_at=now,
-            deployed_by=actor,
-            start_form=bundle.start_form,
-        )
+    inserted = store.insert_version(
+        connection,
+        process_id=bundle.process_id,
+        version=version,
+        content_hash=bundle.content_hash,
+        name=bundle.name,
+        reference_prefix=bundle.reference_prefix,
+        files=bundle.files,
+        deployed_at=now,
+        deployed_by=actor,
+        start_form=bundle.start_form,
     )
-    _make_current(
-        connection, bundle.process_id, inserted.inserted_primary_key[0], entry is not None, now
-    )
+    _make_current(connection, bundle.process_id, inserted, entry is not None, now)
     return result(version, NEW, version)
 
 
@@ -135,17 +120,9 @@ def _make_current(
     connection: Connection, process_id: str, version_id: int, listed: bool, now: datetime
 ) -> None:
     if listed:
-        connection.execute(
-            update(_CATALOGUE)
-            .where(_CATALOGUE.c.process_id == process_id)
-            .values(current_version_id=version_id, updated_at=now)
-        )
+        store.set_current(connection, process_id, version_id, now)
     else:
-        connection.execute(
-            insert(_CATALOGUE).values(
-                process_id=process_id, current_version_id=version_id, updated_at=now
-            )
-        )
+        store.insert_process(connection, process_id, version_id, now)
 
 
 @dataclass(frozen=True)
@@ -162,15 +139,8 @@ class ProcessSummary:
 def current_versions(services: Services, *, retired: bool = False) -> list[ProcessSummary]:
     """The version each process starts new dossiers on, by process id; retired processes
     only with `retired` (their dossiers are still searched and named)."""
-    query = (
-        select(ProcessVersion.__table__)
-        .join(_CATALOGUE, _CATALOGUE.c.current_version_id == ProcessVersion.id)
-        .order_by(ProcessVersion.process_id)
-    )
-    if not retired:
-        query = query.where(_CATALOGUE.c.retired_at.is_(None))
     with services.read() as connection:
-        rows = connection.execute(query).all()
+        rows = store.current_versions(connection, retired=retired)
     return [_summary(row) for row in rows]
 
 
@@ -181,17 +151,10 @@ def _summary(row: Any) -> ProcessSummary:
     )  # fmt: skip
 
 
-_CURRENT = (
-    select(ProcessVersion.__table__, _CATALOGUE.c.retired_at)
-    .join(_CATALOGUE, _CATALOGUE.c.current_version_id == ProcessVersion.id)
-    .where(_CATALOGUE.c.process_id == bindparam("process_id"))
-)
-
-
 def current_version_in(connection: Connection, process_id: str) -> ProcessSummary:
     """The version a new dossier of this process starts on; refused if the process is
     unknown (NotFound) or retired (Conflict: running dossiers go on, no new one starts)."""
-    row = connection.execute(_CURRENT, {"process_id": process_id}).first()
+    row = store.current_version(connection, process_id)
     if row is None:
         raise NotFound(
             f"Procédure inconnue : « {process_id} » (déployez-la d'abord avec `anct deploy`)."

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from ...definitions.bpmn_checks import executable_processes
 from ...definitions.xml import parse_xml
@@ -15,8 +15,8 @@ from ...forms import validate_submission
 from ...roles import ASSIGNED_ONLY
 from ...runtime.progress import element_states
 from ...runtime.runner import MOTIVE
+from ...store import instances as stored
 from ...store.instances import COMPLETED, RUNNING, LoadedInstance, from_row
-from ...store.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, Timer, User
 from ...store.steps import next_reference_number
 from ...territory import check_siren
 from ..catalogue.deployments import current_version_in
@@ -141,29 +141,13 @@ def _assigned(connection: Any, viewer: Viewer, instance_id: int) -> bool:
     """Whether a task of this dossier is (or was) assigned to the viewer by name."""
     if viewer.operator or not any(g.role in ASSIGNED_ONLY for g in viewer.grants):
         return False
-    return (
-        connection.execute(
-            select(HumanTask.id)
-            .where(HumanTask.instance_id == instance_id, HumanTask.assignee == viewer.login)
-            .limit(1)
-        ).first()
-        is not None
-    )
+    return stored.has_task_assigned(connection, instance_id, viewer.login)
 
 
 def _visible(connection: Connection, reference: str, viewer: Viewer) -> Any:
     """The dossier's row (with its version's name, number and hash) if the viewer may see it;
     a dossier outside the viewer's scope is as unknown as one that does not exist."""
-    row = connection.execute(
-        select(
-            ProcessInstance.__table__,
-            ProcessVersion.name.label("process_name"),
-            ProcessVersion.version,
-            ProcessVersion.content_hash,
-        )
-        .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
-        .where(ProcessInstance.reference == str(reference).strip().upper())
-    ).first()
+    row = stored.dossier_row(connection, reference)
     if row is None or not viewer.may_see(
         row.territory, row.siren, assigned=_assigned(connection, viewer, row.id)
     ):
@@ -175,31 +159,11 @@ def get_instance(services: Services, reference: str, viewer: Viewer) -> Instance
     with services.db.connect() as connection:
         row = _visible(connection, reference, viewer)
         instance, name, version = row, row.process_name, row.version
-        tasks = connection.execute(
-            select(HumanTask.__table__)
-            .where(HumanTask.instance_id == instance.id, HumanTask.status == "ouverte")
-            .order_by(HumanTask.created_at)
-        ).all()
-        timers = connection.execute(
-            select(Timer.__table__)
-            .where(Timer.instance_id == instance.id, Timer.status == "en_attente")
-            .order_by(Timer.due_at)
-        ).all()
-        history = connection.execute(
-            select(AuditEvent.__table__)
-            .where(AuditEvent.instance_id == instance.id)
-            .order_by(AuditEvent.id)
-        ).all()
+        tasks = stored.open_tasks_of(connection, instance.id)
+        timers = stored.pending_timers_of(connection, instance.id)
+        history = stored.history_of(connection, instance.id)
         actors = {e.actor for e in history if e.actor} | {t.assignee for t in tasks if t.assignee}
-        names = (
-            dict(
-                connection.execute(
-                    select(User.login, User.name).where(User.login.in_(actors))
-                ).all()
-            )
-            if actors
-            else {}
-        )
+        names = stored.names_of(connection, actors)
     now = services.clock.now()
     ends = [e.label for e in history if e.kind == "fin" and e.label]
     data = visible_data(

@@ -10,12 +10,12 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, select
-
 from ... import labels
 from ...errors import InvalidInput
 from ...roles import COLLECTIVITE
-from ...store.models import HumanTask, ProcessInstance, ProcessVersion, Timer
+from ...store import search as stored
+from ...store.scope_filters import Condition
+from ...store.search import Criteria
 from ..context import Services
 from ..viewer import Viewer
 from .instances import task_summary
@@ -56,32 +56,12 @@ class SearchPage:
         return max(1, math.ceil(self.total / self.per_page))
 
 
-_COLUMNS = (
-    ProcessInstance.id,
-    ProcessInstance.reference,
-    ProcessInstance.process_id,
-    ProcessInstance.territory,
-    ProcessInstance.siren,
-    ProcessInstance.organisation,
-    ProcessInstance.status,
-    ProcessInstance.outcome,
-    ProcessInstance.created_at,
-    ProcessInstance.updated_at,
-    ProcessInstance.completed_at,
-    ProcessVersion.name.label("process_name"),
-)
-
-
-def _conditions(services: Services, filters: SearchFilter) -> list[ColumnElement[bool]]:
-    conditions = []
+def _criteria(services: Services, filters: SearchFilter) -> Criteria:
+    reference = organisation = siren = territory = None
     if filters.reference and filters.reference.strip():
-        conditions.append(
-            ProcessInstance.reference.contains(filters.reference.strip().upper(), autoescape=True)
-        )
+        reference = filters.reference.strip().upper()
     if filters.organisation and filters.organisation.strip():
-        conditions.append(
-            ProcessInstance.organisation.icontains(filters.organisation.strip(), autoescape=True)
-        )
+        organisation = filters.organisation.strip()
     if filters.siren and filters.siren.strip():
         siren = "".join(filters.siren.split())
         if not (siren.isdigit() and len(siren) == 9):
@@ -89,28 +69,25 @@ def _conditions(services: Services, filters: SearchFilter) -> list[ColumnElement
                 f"SIREN invalide : « {filters.siren} » (9 chiffres).",
                 fields={"siren": "SIREN invalide : 9 chiffres attendus."},
             )
-        conditions.append(ProcessInstance.siren == siren)
     if filters.territory and filters.territory.strip():
         try:
-            code = services.territories.departement(filters.territory).code
+            territory = services.territories.departement(filters.territory).code
         except InvalidInput as error:
             raise InvalidInput(
                 error.message, fields={"territoire": "Code de département inconnu."}
             ) from None
-        conditions.append(ProcessInstance.territory == code)
-    if filters.status:
-        if filters.status not in STATUSES:
-            raise InvalidInput(
-                f"Statut inconnu : « {filters.status} ».", fields={"statut": "Statut inconnu."}
-            )
-        conditions.append(ProcessInstance.status == filters.status)
-    if filters.process_id:
-        conditions.append(ProcessInstance.process_id == filters.process_id)
-    return conditions
-
-
-def _where(services: Services, viewer: Viewer, filters: SearchFilter) -> ColumnElement[bool]:
-    return and_(viewer.dossier_filter(), *_conditions(services, filters))
+    if filters.status and filters.status not in STATUSES:
+        raise InvalidInput(
+            f"Statut inconnu : « {filters.status} ».", fields={"statut": "Statut inconnu."}
+        )
+    return Criteria(
+        reference=reference,
+        organisation=organisation,
+        siren=siren,
+        territory=territory,
+        status=filters.status or None,
+        process_id=filters.process_id or None,
+    )
 
 
 def _page(filters: SearchFilter) -> tuple[int, int]:
@@ -122,7 +99,8 @@ def search(services: Services, viewer: Viewer, filters: SearchFilter | None = No
     """Dossiers matching the filters within the viewer's scope, newest first, one page."""
     filters = filters or SearchFilter()
     page, per_page = _page(filters)
-    return _run(services, _where(services, viewer, filters), page, per_page, filters)
+    scope = viewer.dossier_filter()
+    return _run(services, _criteria(services, filters), scope, page, per_page, filters)
 
 
 def export(services: Services, viewer: Viewer, filters: SearchFilter | None = None) -> SearchPage:
@@ -131,31 +109,26 @@ def export(services: Services, viewer: Viewer, filters: SearchFilter | None = No
     search, under the same scope condition as the search itself. Each item also carries the
     dossier's `data` and `process_version_id`: the export lists the amounts its forms declare."""
     filters = filters or SearchFilter()
-    where = _where(services, viewer, filters)
-    extra = (ProcessInstance.process_version_id, ProcessInstance.data)
-    return _run(services, where, 1, EXPORT_LIMIT, filters, extra)
+    scope = viewer.dossier_filter()
+    criteria = _criteria(services, filters)
+    return _run(services, criteria, scope, 1, EXPORT_LIMIT, filters, with_data=True)
 
 
 def _run(
     services: Services,
-    where: ColumnElement[bool],
+    criteria: Criteria,
+    scope: Condition | None,
     page: int,
     per_page: int,
     filters: Any,
-    extra: tuple[Any, ...] = (),
+    *,
+    with_data: bool = False,
 ) -> SearchPage:
-    query = (
-        select(*_COLUMNS, *extra)
-        .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
-        .where(where)
-        .order_by(ProcessInstance.created_at.desc(), ProcessInstance.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
-    count = select(func.count()).select_from(ProcessInstance).where(where)
     with services.read() as connection:
-        total = connection.execute(count).scalar_one()
-        rows = connection.execute(query).all()
+        total, rows = stored.dossiers(
+            connection, criteria, scope=scope, limit=per_page,
+            offset=(page - 1) * per_page, with_data=with_data,
+        )  # fmt: skip
     items = []
     for row in rows:
         item = row._asdict()
@@ -177,23 +150,14 @@ def follow_up(
     task or pending timer)."""
     sirens = authority_sirens(viewer)
     page, per_page = _page(SearchFilter(page=page, per_page=per_page))
-    where = ProcessInstance.siren.in_(sirens) if sirens else false()
-    result = _run(services, where, page, per_page, None)
+    result = _run(services, Criteria(sirens=sirens), None, page, per_page, None)
     ids = [item["id"] for item in result.items]
     if not ids:
         return result
     now = services.clock.now()
     with services.read() as connection:
-        tasks = connection.execute(
-            select(HumanTask.__table__)
-            .where(HumanTask.instance_id.in_(ids), HumanTask.status == "ouverte")
-            .order_by(HumanTask.created_at, HumanTask.id)
-        ).all()
-        timers = connection.execute(
-            select(Timer.instance_id, Timer.name, Timer.kind, Timer.due_at)
-            .where(Timer.instance_id.in_(ids), Timer.status == "en_attente")
-            .order_by(Timer.due_at)
-        ).all()
+        tasks = stored.open_tasks_among(connection, ids)
+        timers = stored.pending_timers_among(connection, ids)
     by_id = {item["id"]: item for item in result.items}
     for item in result.items:
         item["open_tasks"], item["next_step"] = [], None

@@ -5,21 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    select,
-)
+from sqlalchemy import Connection
 
 from ...errors import Conflict, Forbidden, NotFound
 from ...roles import ASSIGNED_ONLY, EQUIPE_NATIONALE, PREFET
+from ...store import tasks as store
 from ...store.instances import load_task
-from ...store.models import (
-    User,
-    UserGrant,
-)
+from ...store.tasks import OPEN
 from ..viewer import Viewer
 
-OPEN = "ouverte"
 #: Roles whose holders may hand one of their tasks to a colleague of the same role and scope.
 ASSIGNING_ROLES = frozenset({PREFET, EQUIPE_NATIONALE})
 
@@ -76,15 +70,4 @@ def may_assign(viewer: Viewer, task: Any) -> bool:
 
 def colleagues_of(connection: Connection, task: Any) -> list[tuple[str, str]]:
     """Active accounts holding the task's role over its territory or organisation."""
-    rows = connection.execute(
-        select(User.login, User.name)
-        .join(UserGrant, UserGrant.login == User.login)
-        .where(
-            User.active.is_(True),
-            UserGrant.role == task.role,
-            UserGrant.scope.in_(("", task.territory, task.siren)),
-        )
-        .distinct()
-        .order_by(User.name, User.login)
-    ).all()
-    return [(row.login, row.name) for row in rows]
+    return store.holders(connection, task.role, task.territory, task.siren)

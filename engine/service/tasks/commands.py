@@ -4,25 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    bindparam,
-    insert,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Connection
 
 from ...errors import Conflict, Forbidden, InvalidInput
 from ...forms import validate_submission
 from ...forms.people import person_roles
 from ...roles import ASSIGNED_ONLY
-from ...store.models import (
-    AuditEvent,
-    HumanTask,
-    Notification,
-    User,
-)
+from ...store import people as people_store
+from ...store import tasks as store
 from ..context import Services
 from ..data_checks import check_data
 from ..dossiers import attachments
@@ -31,20 +20,13 @@ from ..unit_of_work import unit_of_work
 from ..viewer import Viewer
 from .access import OPEN, colleagues_of, may_assign, open_task
 
-_ASSIGN = (
-    update(HumanTask.__table__)
-    .where(HumanTask.id == bindparam("task_id"), HumanTask.status == OPEN)
-    .values(assignee=bindparam("assignee"))
-)
-_INSERT_AUDIT = insert(AuditEvent.__table__)
-
 
 def _audit(
     connection: Connection, task: Any, lock: int, kind: str, actor: str, at: Any,
     label: str | None = None,
 ) -> None:  # fmt: skip
-    connection.execute(
-        _INSERT_AUDIT,
+    store.insert_audit(
+        connection,
         {
             "instance_id": task.instance_id, "at": at, "actor": actor, "kind": kind,
             "task_id": task.id, "bpmn_id": task.bpmn_id, "label": (label or task.name)[:300],
@@ -57,11 +39,7 @@ def claim(services: Services, viewer: Viewer, task_id: str) -> None:
     """Take a task for oneself; refused if a colleague already holds it."""
     with services.write() as connection:
         task, instance = open_task(connection, viewer, task_id)
-        taken = connection.execute(
-            _ASSIGN.where(or_(HumanTask.assignee.is_(None), HumanTask.assignee == viewer.login)),
-            {"task_id": task.id, "assignee": viewer.login},
-        )
-        if taken.rowcount != 1:
+        if not store.take(connection, task.id, viewer.login):
             raise Conflict(
                 f"La tâche « {task.name} » est déjà prise en charge par {task.assignee}."
             )
@@ -78,8 +56,8 @@ def claim(services: Services, viewer: Viewer, task_id: str) -> None:
 def _active(connection: Connection, login: str | None) -> bool:
     if not login:
         return False
-    found = connection.execute(select(User.active).where(User.login == login)).scalar()
-    return bool(found)
+    found = people_store.user_row(connection, login)
+    return found is not None and bool(found.active)
 
 
 def _released_to(connection: Connection, task: Any) -> str | None:
@@ -122,7 +100,7 @@ def release(services: Services, viewer: Viewer, task_id: str) -> str | None:
         if task.assignee is None:
             return None
         target = _released_to(connection, task)
-        connection.execute(_ASSIGN, {"task_id": task.id, "assignee": target})
+        store.set_assignee(connection, task.id, target)
         label = task.name if target is None else f"{task.name} — rendue à {target}"
         _audit(
             connection, task, instance.lock_version, "tache_liberee", viewer.login,
@@ -201,18 +179,17 @@ def assign(services: Services, viewer: Viewer, task_id: str, login: str) -> str:
             raise InvalidInput(message, fields={"login": message})
         if task.assignee == login:
             return names[login]
-        connection.execute(_ASSIGN, {"task_id": task.id, "assignee": login})
+        store.set_assignee(connection, task.id, login)
         now = services.clock.now()
         _audit(
             connection, task, instance.lock_version, "tache_assignee", viewer.login, now,
             label=f"{task.name} — confiée à {names[login]}",
         )  # fmt: skip
         if login != viewer.login:
-            actor = connection.execute(
-                select(User.name).where(User.login == viewer.login)
-            ).scalar_one_or_none()
-            connection.execute(
-                insert(Notification.__table__),
+            account = people_store.user_row(connection, viewer.login)
+            actor = account.name if account is not None else None
+            store.insert_notification(
+                connection,
                 {
                     "login": login, "instance_id": instance.id, "task_id": task.id,
                     "kind": "tache_confiee",

@@ -3,36 +3,32 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-
-from sqlalchemy import (
-    ColumnElement,
-    and_,
-    case,
-    func,
-    select,
-    true,
-)
 
 from ...errors import InvalidInput
 from ...runtime.task_names import kind_name
-from ...store.models import (
-    HumanTask,
-    ProcessInstance,
-    ProcessVersion,
-    User,
+from ...store import catalogue
+from ...store import tasks as store
+from ...store.tasks import (
+    BY_CREATION,
+    BY_DUE,
+    BY_REFERENCE,
+    DUES,
+    ORDERS,
+    OVERDUE,
+    THIS_WEEK,
+    Selection,
 )
 from ..context import Services
 from ..dossiers.instances import task_summary
 from ..viewer import Viewer
-from .access import OPEN
 
-OVERDUE, THIS_WEEK = "en_retard", "cette_semaine"
-#: Orders of an inbox: by due date (the default), by creation, by dossier reference.
-BY_DUE, BY_CREATION, BY_REFERENCE = "echeance", "creation", "reference"
-ORDERS = (BY_DUE, BY_CREATION, BY_REFERENCE)
-WEEK = timedelta(days=7)
+__all__ = [
+    "BY_CREATION", "BY_DUE", "BY_REFERENCE", "ORDERS", "OVERDUE", "THIS_WEEK", "InboxFacets",
+    "TaskCounts", "TaskFilter", "TaskKind", "count_tasks", "inbox_dict", "inbox_facets",
+    "list_tasks",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -67,73 +63,28 @@ class TaskCounts:
     unassigned: int
 
 
-def _due_condition(due: str | None, now: datetime) -> ColumnElement[bool] | None:
-    if due is None:
-        return None
-    if due == OVERDUE:
-        return HumanTask.due_at < now
-    if due == THIS_WEEK:
-        return and_(HumanTask.due_at >= now, HumanTask.due_at < now + WEEK)
-    raise InvalidInput(f"Filtre d'échéance inconnu : « {due} » (attendu : {OVERDUE}, {THIS_WEEK}).")
-
-
-def _assignment_condition(filters: TaskFilter) -> ColumnElement[bool] | None:
-    if filters.assignee:
-        return HumanTask.assignee == filters.assignee
-    if filters.unassigned:
-        return HumanTask.assignee.is_(None)
-    return None
-
-
-def _scope_conditions(
-    services: Services, viewer: Viewer, filters: TaskFilter
-) -> list[ColumnElement[bool]]:
-    """Open tasks of the viewer's inbox, narrowed by role, territory, procedure and task."""
-    conditions = [HumanTask.status == OPEN, viewer.task_filter()]
-    if filters.role:
-        conditions.append(HumanTask.role == filters.role)
-    if filters.territory:
-        code = services.territories.departement(filters.territory).code
-        conditions.append(HumanTask.territory == code)
-    if filters.process_id:
-        conditions.append(HumanTask.process_id == filters.process_id)
-    if filters.bpmn_id:
-        conditions.append(HumanTask.bpmn_id == filters.bpmn_id)
-    return conditions
-
-
-def _order_by(filters: TaskFilter) -> list[Any]:
-    if filters.order not in ORDERS:
-        raise InvalidInput(f"Tri inconnu : « {filters.order} » (attendu : {', '.join(ORDERS)}).")
-    column = {
-        BY_DUE: HumanTask.due_at,
-        BY_CREATION: HumanTask.created_at,
-        BY_REFERENCE: ProcessInstance.reference,
-    }[filters.order]
-    direction = column.desc() if filters.descending else column.asc()
-    nulls_last = [HumanTask.due_at.is_(None)] if filters.order == BY_DUE else []
-    return [*nulls_last, direction, HumanTask.created_at, HumanTask.id]
-
-
-_ASSIGNEE = User.__table__.alias("assignee_account")
-
-
-def task_rows(*columns: Any) -> Any:
-    """Tasks with what inboxes and the task page show of them: the dossier's reference and
-    requesting authority, the procedure's name and the name of whoever holds the task."""
-    return (
-        select(
-            HumanTask.__table__,
-            ProcessInstance.reference,
-            ProcessInstance.organisation,
-            ProcessVersion.name.label("process_name"),
-            _ASSIGNEE.c.name.label("assignee_name"),
-            *columns,
+def _check_due(due: str | None) -> None:
+    if due is not None and due not in DUES:
+        raise InvalidInput(
+            f"Filtre d'échéance inconnu : « {due} » (attendu : {OVERDUE}, {THIS_WEEK})."
         )
-        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
-        .join(_ASSIGNEE, _ASSIGNEE.c.login == HumanTask.assignee, isouter=True)
+
+
+def _check_order(order: str) -> None:
+    if order not in ORDERS:
+        raise InvalidInput(f"Tri inconnu : « {order} » (attendu : {', '.join(ORDERS)}).")
+
+
+def _selection(services: Services, viewer: Viewer, filters: TaskFilter) -> Selection:
+    """Open tasks of the viewer's inbox, narrowed by the filters (a territory by its code)."""
+    territory = (
+        services.territories.departement(filters.territory).code if filters.territory else None
     )
+    return Selection(
+        viewer.task_filter(), role=filters.role, territory=territory,
+        process_id=filters.process_id, bpmn_id=filters.bpmn_id, due=filters.due,
+        assignee=filters.assignee, unassigned=filters.unassigned,
+    )  # fmt: skip
 
 
 def list_tasks(
@@ -146,19 +97,14 @@ def list_tasks(
     """
     filters = filters or TaskFilter()
     now = services.clock.now()
-    conditions = _scope_conditions(services, viewer, filters)
-    for extra in (_due_condition(filters.due, now), _assignment_condition(filters)):
-        if extra is not None:
-            conditions.append(extra)
-    query = (
-        task_rows()
-        .where(*conditions)
-        .order_by(*_order_by(filters))
-        .limit(filters.limit)
-        .offset(filters.offset)
-    )
+    selection = _selection(services, viewer, filters)
+    _check_due(filters.due)
+    _check_order(filters.order)
     with services.read() as connection:
-        rows = connection.execute(query).all()
+        rows = store.open_tasks(
+            connection, selection, now, order=filters.order, descending=filters.descending,
+            limit=filters.limit, offset=filters.offset,
+        )  # fmt: skip
     return [inbox_dict(services, row, now) for row in rows]
 
 
@@ -172,10 +118,6 @@ def inbox_dict(services: Services, row: Any, now: datetime) -> dict[str, Any]:
     }
 
 
-def _sum(condition: ColumnElement[bool]) -> Any:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
 def count_tasks(
     services: Services, viewer: Viewer, filters: TaskFilter | None = None
 ) -> TaskCounts:
@@ -183,20 +125,11 @@ def count_tasks(
     outside the viewer's scope (the same condition as `list_tasks`)."""
     filters = filters or TaskFilter()
     now = services.clock.now()
-    due = _due_condition(filters.due, now)
-    due = true() if due is None else due
-    assigned = _assignment_condition(filters)
-    assigned = true() if assigned is None else assigned
-    query = select(
-        _sum(and_(due, assigned)),
-        _sum(and_(_due_condition(OVERDUE, now), assigned)),
-        _sum(and_(_due_condition(THIS_WEEK, now), assigned)),
-        _sum(and_(HumanTask.assignee == viewer.login, due)),
-        _sum(and_(HumanTask.assignee.is_(None), due)),
-    ).where(*_scope_conditions(services, viewer, filters))
+    _check_due(filters.due)
+    selection = _selection(services, viewer, filters)
     with services.read() as connection:
-        row = connection.execute(query).one()
-    return TaskCounts(*(int(value or 0) for value in row))
+        counts = store.open_counts(connection, selection, now, viewer.login)
+    return TaskCounts(*counts)
 
 
 @dataclass(frozen=True)
@@ -229,34 +162,11 @@ class InboxFacets:
 
 def inbox_facets(services: Services, viewer: Viewer, *, territories: bool = False) -> InboxFacets:
     """The procedures, tasks (and territories, if asked) of the viewer's open tasks."""
-    scope = [HumanTask.status == OPEN, viewer.task_filter()]
-    count = func.count().label("n")
+    scope = viewer.task_filter()
     with services.read() as connection:
-        kinds = connection.execute(
-            select(
-                HumanTask.process_id,
-                HumanTask.bpmn_id,
-                func.min(HumanTask.name),
-                func.max(HumanTask.name),
-                count,
-            )
-            .where(*scope)
-            .group_by(HumanTask.process_id, HumanTask.bpmn_id)
-        ).all()
-        names = dict(
-            connection.execute(
-                select(ProcessVersion.process_id, ProcessVersion.name).order_by(
-                    ProcessVersion.version
-                )
-            ).all()
-        )
-        places = (
-            connection.execute(
-                select(HumanTask.territory, count).where(*scope).group_by(HumanTask.territory)
-            ).all()
-            if territories
-            else []
-        )
+        kinds = store.open_kinds(connection, scope)
+        names = catalogue.process_names(connection)
+        places = store.open_territories(connection, scope) if territories else []
     found = [
         TaskKind(process_id, names.get(process_id, process_id), bpmn_id, kind_name(first, last), n)
         for process_id, bpmn_id, first, last, n in kinds

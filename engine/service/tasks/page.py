@@ -6,21 +6,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    bindparam,
-    select,
-)
+from sqlalchemy import Connection
 
 from ...errors import Forbidden, NotFound
 from ...forms.people import person_roles
 from ...forms.prefill import prefilled
 from ...roles import ASSIGNED_ONLY
-from ...store.models import (
-    HumanTask,
-    ProcessInstance,
-    User,
-)
+from ...store import people as people_store
+from ...store import tasks as store
 from ..context import Services
 from ..dossiers.visibility import visible_data
 from ..people import accounts
@@ -28,7 +21,7 @@ from ..viewer import Viewer
 from . import access
 from .access import OPEN, supervises
 from .commands import releasable
-from .inbox import inbox_dict, task_rows
+from .inbox import inbox_dict
 
 
 @dataclass
@@ -73,19 +66,11 @@ class TaskPage:
         return self.task["status"] == OPEN
 
 
-_TASK_PAGE = task_rows(
-    ProcessInstance.data.label("instance_data"),
-    ProcessInstance.process_version_id,
-    ProcessInstance.territory.label("instance_territory"),
-    ProcessInstance.siren.label("instance_siren"),
-).where(HumanTask.id == bindparam("task_id"))
-
-
 def _visible_task(connection: Connection, viewer: Viewer, task_id: str) -> Any:
     """The task's row if the viewer may see it, else NotFound (a task outside the viewer's
     scope is as unknown as one that does not exist); Forbidden if it is in their scope but for
     another role (a préfet's task on the dossier of a town)."""
-    row = connection.execute(_TASK_PAGE, {"task_id": str(task_id).strip()[:36]}).first()
+    row = store.task_page_row(connection, str(task_id).strip()[:36])
     missing = NotFound(f"Tâche introuvable : « {task_id} ».")
     if row is None:
         raise missing
@@ -123,13 +108,10 @@ def task_form(services: Services, viewer: Viewer, task_id: str) -> TaskPage:
             if may_assign
             else []
         )
-        completed_by_name = (
-            connection.execute(
-                select(User.name).where(User.login == row.completed_by)
-            ).scalar_one_or_none()
-            if row.completed_by
-            else None
+        completer = (
+            people_store.user_row(connection, row.completed_by) if row.completed_by else None
         )
+        completed_by_name = completer.name if completer is not None else None
     now = services.clock.now()
     # The requesting authority reads neither the internal fields nor prefills from them.
     instance_data = visible_data(
