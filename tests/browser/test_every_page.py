@@ -17,13 +17,14 @@ from tests.procedures.test_demande_ingenierie import DEPOT, DEPOT_ARDENNES, NON_
 
 ACCOUNTS = (
     "mairie.gueret", "ardenne.metropole", "prefet.creuse", "prefet.ardennes", "anct.national",
-    "comite.membre", "expert.cerema", "responsable.processus", "admin",
+    "comite.membre", "expert.cerema", "responsable.processus", "responsable.fabriques", "admin",
 )  # fmt: skip
 DESKTOP, PHONE = 1280, 390
 #: Links into the detail pages reached from a list: a dossier, a task, a filing form, an
-#: account, a call for projects (one of each kind per page).
+#: account, a call for projects, a procedure (one of each kind per page).
 DETAIL = re.compile(
-    r"/(dossiers/[A-Z]+-[0-9]{2}-|taches/[0-9a-f-]{8,}|portail/deposer/|admin/utilisateurs/|appels/)"
+    r"/(dossiers/[A-Z]+-[0-9]{2}-|taches/[0-9a-f-]{8,}|portail/deposer/|admin/utilisateurs/|appels/"
+    r"|processus/[a-z_]+/$)"
 )
 
 
@@ -92,6 +93,8 @@ def check_page(page: Page, path: str, width: int) -> None:
     menu_button = page.locator(".fr-header__navbar").get_by_role("button", name="Menu")
     if width == PHONE:
         expect(menu_button).to_be_visible()
+        overflow = page.evaluate("document.documentElement.scrollWidth")
+        assert overflow <= PHONE, f"{path} déborde : {overflow} px de large à {PHONE} px"
     else:
         expect(menu_button).to_be_hidden()
         expect(page.locator("#navigation")).to_be_visible()

@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from ...definitions.bundle import FORMS
-from ...definitions.xml import MAX_FILE_BYTES
-from ...errors import Conflict, Forbidden, InvalidInput, NotFound
+from ...definitions.bundle import FORMS, form_refs
+from ...definitions.xml import MAX_FILE_BYTES, parse_xml
+from ...errors import Conflict, Forbidden, InvalidDefinition, InvalidInput, NotFound
 from ...store import catalogue as catalogue_rows
 from ...store import process_editing as store
 from ..context import Services
@@ -59,7 +59,7 @@ def import_files(
             ownership.require_editor(connection, viewer, process_id)
     elif not ownership.may_create(viewer):
         raise Forbidden("Seuls les responsables de processus importent des procédures.")
-    files = _collect(uploads, process_id)
+    files = _collect(uploads)
     checked = editing.check_files(files)
     declared = editing.declared_processes(checked)
     if process_id is None:
@@ -104,7 +104,7 @@ def import_files(
         return editing.as_draft(store.draft(connection, process_id))
 
 
-def _collect(uploads: Iterable[tuple[str, bytes]], process_id: str | None) -> dict[str, str]:
+def _collect(uploads: Iterable[tuple[str, bytes]]) -> dict[str, str]:
     files: dict[str, str] = {}
     total = 0
     for filename, content in uploads:
@@ -113,12 +113,34 @@ def _collect(uploads: Iterable[tuple[str, bytes]], process_id: str | None) -> di
             raise InvalidInput("Import trop volumineux (20 Mio au plus).")
         if filename.lower().endswith(".zip"):
             for name, data in _unzip(filename, content):
-                _add(files, name, data, process_id)
+                _add(files, name, data)
         else:
-            _add(files, filename, content, process_id)
+            _add(files, filename, content)
     if not files:
         raise InvalidInput("Aucun fichier .bpmn, .dmn ou .json à importer.")
-    return files
+    return _placed(files)
+
+
+def _placed(files: dict[str, str]) -> dict[str, str]:
+    """Forms moved to the path their diagram names when they came without it (a loose
+    `avis.json` that the BPMN reads as `avis_simple/avis.json`)."""
+    wanted: set[str] = set()
+    for name, text in files.items():
+        if name.endswith(".bpmn"):
+            try:
+                root = parse_xml(text.encode("utf-8"), name)
+            except InvalidDefinition:
+                continue
+            wanted.update(ref for ref, _ in form_refs(root))
+    placed = {}
+    for name, text in files.items():
+        path = name[len(FORMS) :]
+        if name.startswith(FORMS) and path not in wanted:
+            same = [w for w in wanted if PurePosixPath(w).name == PurePosixPath(path).name]
+            if len(same) == 1 and FORMS + same[0] not in files:
+                name = FORMS + same[0]
+        placed[name] = text
+    return placed
 
 
 def _unzip(filename: str, content: bytes) -> Iterable[tuple[str, bytes]]:
@@ -144,7 +166,7 @@ def _unzip(filename: str, content: bytes) -> Iterable[tuple[str, bytes]]:
         yield "/".join(parts), data
 
 
-def _add(files: dict[str, str], name: str, data: bytes, process_id: str | None) -> None:
+def _add(files: dict[str, str], name: str, data: bytes) -> None:
     path = PurePosixPath(name.replace("\\", "/"))
     suffix = path.suffix.lower()
     if suffix not in (".bpmn", ".dmn", ".json"):
@@ -162,8 +184,6 @@ def _add(files: dict[str, str], name: str, data: bytes, process_id: str | None) 
     if suffix == ".json":
         if "forms" in parts:
             parts = parts[parts.index("forms") + 1 :]
-        if len(parts) == 1 and process_id:
-            parts = [process_id, *parts]
         key = FORMS + "/".join(parts)
     else:
         key = "/".join(parts) if editing.xml_name_allowed("/".join(parts)) else path.name
