@@ -19,15 +19,24 @@ $(STAMP): pyproject.toml package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
-install: $(STAMP)
+# The process editor's bundle (web/frontend/ → web/static/build/, esbuild from npm), rebuilt
+# when its sources change; built files are not committed.
+FRONTEND := $(shell find web/frontend -type f -not -path '*/test/*')
+BUNDLE := web/static/build/modeler.js
+$(BUNDLE): $(STAMP) $(FRONTEND)
+	npm run build
 
-run: $(STAMP)
+install: $(STAMP) $(BUNDLE)
+
+run: $(STAMP) $(BUNDLE)
 	$(BIN)/anct serve --demo --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) $(BUNDLE)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+	CHROMIUM=$${ANCT_CHROMIUM:-/usr/bin/chromium} node web/frontend/test/roundtrip.mjs
+	CHROMIUM=$${ANCT_CHROMIUM:-/usr/bin/chromium} node web/frontend/test/ui.mjs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

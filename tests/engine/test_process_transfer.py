@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,8 @@ from engine.service.users import viewer_for
 from tests.conftest import FIXTURES
 from tests.procedures.conftest import PROCESSES
 
+#: Files as other modelers save them (kept out of tests/fixtures/, which tests deploy whole).
+IMPORTS = Path(__file__).parents[1] / "imports"
 AVIS = {"type": "object", "title": "Avis", "required": ["avis"],
         "properties": {"avis": {"type": "string", "title": "Avis"}}}  # fmt: skip
 
@@ -52,7 +55,7 @@ def test_an_exported_version_imports_back_without_any_change(services, owner, pr
 
 
 def test_a_camunda_modeler_file_imports_into_a_new_procedure_and_publishes(services, owner):
-    bpmn = (FIXTURES / "camunda_modeler.bpmn").read_bytes()
+    bpmn = (IMPORTS / "camunda_modeler.bpmn").read_bytes()
     draft = transfer.import_files(
         services, owner, [("avis_simple.bpmn", bpmn), ("avis.json", json.dumps(AVIS).encode())]
     )
@@ -87,7 +90,7 @@ def test_a_dangerous_or_foreign_upload_is_refused_in_french(services, owner):
 
 def test_the_diff_names_added_removed_and_changed_elements_forms_and_tables():
     before = {
-        "p.bpmn": (FIXTURES / "camunda_modeler.bpmn").read_text(),
+        "p.bpmn": (IMPORTS / "camunda_modeler.bpmn").read_text(),
         "forms/avis_simple/avis.json": json.dumps(AVIS),
         "t.dmn": (FIXTURES / "bareme.dmn").read_text(),
     }

@@ -72,7 +72,6 @@ _BPMN = """<?xml version="1.0" encoding="UTF-8"?>
 
 _DEPOT = {
     "type": "object",
-    "title": "Déposer une demande",
     "required": ["nom_demandeur", "objet"],
     "properties": {
         "nom_demandeur": {"type": "string", "title": "Collectivité", "minLength": 1, "maxLength": 300},
@@ -89,5 +88,8 @@ def starter_files(process_id: str, name: str) -> dict[str, str]:
     bpmn = _BPMN.format(id=process_id, name=quoteattr(name), prefix=prefix)
     return {
         f"{process_id}.bpmn": bpmn,
-        f"forms/{process_id}/depot.json": json.dumps(_DEPOT, ensure_ascii=False, indent=2) + "\n",
+        f"forms/{process_id}/depot.json": json.dumps(
+            {**_DEPOT, "title": name}, ensure_ascii=False, indent=2
+        )
+        + "\n",
     }

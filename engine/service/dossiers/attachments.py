@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, true, update
+from sqlalchemy import Connection
 
 from ... import l10n
 from ...attachments.sniff import BY_MEDIA_TYPE, Refused, check_file, labels
 from ...errors import Conflict, InvalidInput, NotFound
 from ...forms.files import FileField, file_fields, value_at, with_value
-from ...store.models import Attachment, AuditEvent, HumanTask, ProcessInstance, User
+from ...store import attachments as store
 from ..context import Services
 from ..viewer import Viewer
 from . import visibility
@@ -35,8 +35,6 @@ from . import visibility
 #: History entries written when a step attaches files.
 ATTACHED, SIGNED = "piece_jointe", "signature"
 MISSING = "Ce fichier n'est plus disponible : envoyez-le de nouveau."
-
-_TABLE = Attachment.__table__
 
 
 def reference(row: Any) -> dict[str, Any]:
@@ -96,15 +94,11 @@ def stage(
     # The bytes first, then the row: a row never names bytes that are not stored.
     services.blob_store().put(sha256, content, kind.media_type)
     with services.write() as connection:
-        result = connection.execute(
-            insert(_TABLE).values(
-                sha256=sha256, size=len(content), media_type=kind.media_type, filename=name,
-                signature=False, uploaded_by=viewer.login, uploaded_at=services.clock.now(),
-            )
+        found = store.insert_staged(
+            connection, sha256=sha256, size=len(content), media_type=kind.media_type,
+            filename=name, signature=False, uploaded_by=viewer.login,
+            uploaded_at=services.clock.now(),
         )  # fmt: skip
-        found = connection.execute(
-            select(_TABLE).where(_TABLE.c.id == result.inserted_primary_key[0])
-        ).one()
     return reference(found)
 
 
@@ -115,20 +109,11 @@ def describe(services: Services, viewer: Viewer, ids: list[int]) -> dict[int, di
     wanted = sorted({i for i in ids if isinstance(i, int)})
     if not wanted:
         return {}
-    visible = select(ProcessInstance.id).where(viewer.dossier_filter())
     with services.read() as connection:
-        rows = connection.execute(
-            select(_TABLE).where(
-                _TABLE.c.id.in_(wanted),
-                or_(
-                    and_(
-                        _TABLE.c.instance_id.is_(None),
-                        true() if viewer.operator else _TABLE.c.uploaded_by == viewer.login,
-                    ),
-                    _TABLE.c.instance_id.in_(visible),
-                ),
-            )
-        ).all()
+        rows = store.visible_among(
+            connection, wanted, uploader=None if viewer.operator else viewer.login,
+            scope=viewer.dossier_filter(),
+        )  # fmt: skip
     return {row.id: reference(row) for row in rows}
 
 
@@ -173,11 +158,7 @@ def claim(
         return data, []
     ids = [v.get("id") for _, v in present if isinstance(v, dict)]
     ids = [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
-    rows = (
-        {r.id: r for r in connection.execute(select(_TABLE).where(_TABLE.c.id.in_(ids))).all()}
-        if ids
-        else {}
-    )
+    rows = store.rows_by_id(connection, ids)
     result = copy.deepcopy(data)
     claimed: list[Claimed] = []
     errors: dict[str, str] = {}
@@ -221,16 +202,12 @@ def attach(
         return
     events = []
     for item in claimed:
-        done = connection.execute(
-            update(_TABLE)
-            .where(_TABLE.c.id == item.id, _TABLE.c.instance_id.is_(None))
-            .values(
-                instance_id=instance_id, task_id=task_id, field=item.field.path[:200],
-                label=item.field.label[:300], signature=item.field.signature,
-                attached_by=actor, attached_at=now,
-            )
+        done = store.attach_staged(
+            connection, item.id, instance_id=instance_id, task_id=task_id,
+            field=item.field.path[:200], label=item.field.label[:300],
+            signature=item.field.signature, attached_by=actor, attached_at=now,
         )  # fmt: skip
-        if done.rowcount != 1:
+        if not done:
             raise Conflict(
                 f"Le fichier « {item.filename} » vient d'être joint à un autre envoi : "
                 "envoyez-le de nouveau."
@@ -247,7 +224,7 @@ def attach(
                 "lock_version": lock_version,
             }
         )  # fmt: skip
-    connection.execute(insert(AuditEvent.__table__), events)
+    store.insert_history(connection, events)
 
 
 # ---------------------------------------------------------------- reading
@@ -278,32 +255,12 @@ class Listed:
         return type_label(self.media_type)
 
 
-_ATTACHER = User.__table__.alias("attacher")
-#: Aliased: the viewer's rule has its own subquery on human_tasks, which must not correlate
-#: with this join.
-_ATTACHING_TASK = HumanTask.__table__.alias("attaching_task")
-
-
 def for_dossier(services: Services, viewer: Viewer, reference: str) -> list[Listed]:
     """The files attached to a dossier the viewer may see (none otherwise), oldest first."""
-    query = (
-        select(
-            _TABLE,
-            _ATTACHER.c.name.label("attacher_name"),
-            _ATTACHING_TASK.c.name.label("task_name"),
-            ProcessInstance.process_version_id.label("instance_version"),
-            ProcessInstance.territory.label("instance_territory"),
-            ProcessInstance.siren.label("instance_siren"),
-        )
-        .join(ProcessInstance, ProcessInstance.id == _TABLE.c.instance_id)
-        .outerjoin(_ATTACHER, _ATTACHER.c.login == _TABLE.c.attached_by)
-        .outerjoin(_ATTACHING_TASK, _ATTACHING_TASK.c.id == _TABLE.c.task_id)
-        .where(ProcessInstance.reference == str(reference).strip().upper())
-        .where(viewer.dossier_filter())
-        .order_by(_TABLE.c.attached_at, _TABLE.c.id)
-    )
     with services.read() as connection:
-        rows = connection.execute(query).all()
+        rows = store.dossier_files(
+            connection, str(reference).strip().upper(), viewer.dossier_filter()
+        )
     hidden = (
         visibility.hidden_paths(
             services, viewer, version_id=rows[0].instance_version,
@@ -337,19 +294,13 @@ def download(services: Services, viewer: Viewer, attachment_id: int) -> Download
     does not exist."""
     dossier = None
     with services.read() as connection:
-        row = connection.execute(select(_TABLE).where(_TABLE.c.id == attachment_id)).first()
+        row = store.attachment_row(connection, attachment_id)
         if row is None:
             allowed = False
         elif row.instance_id is None:
             allowed = viewer.operator or row.uploaded_by == viewer.login
         else:
-            dossier = connection.execute(
-                select(
-                    ProcessInstance.process_version_id,
-                    ProcessInstance.territory,
-                    ProcessInstance.siren,
-                ).where(ProcessInstance.id == row.instance_id, viewer.dossier_filter())
-            ).first()
+            dossier = store.dossier_within(connection, row.instance_id, viewer.dossier_filter())
             allowed = dossier is not None
     if allowed and row is not None and dossier is not None:
         # A file attached in an internal field is as unknown to the authority as its field.

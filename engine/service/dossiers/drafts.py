@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection
 
 from ...errors import Forbidden, InvalidInput, NotFound
 from ...forms import validate_submission
-from ...store.models import Draft, ProcessInstance
+from ...store import drafts as store
 from ..campaigns import calls
 from ..catalogue.deployments import ProcessSummary, current_version_in, current_versions
 from ..context import Services
@@ -181,12 +181,7 @@ def default_territory(services: Services, viewer: Viewer) -> str | None:
     if not sirens:
         return None
     with services.read() as connection:
-        return connection.execute(
-            select(ProcessInstance.territory)
-            .where(ProcessInstance.siren.in_(sirens))
-            .order_by(ProcessInstance.created_at.desc())
-            .limit(1)
-        ).scalar()
+        return store.latest_territory(connection, sirens)
 
 
 def departement_choices(services: Services, viewer: Viewer, form: StartForm) -> list[Any]:
@@ -266,17 +261,12 @@ def save(
     }
     with services.write() as connection:
         if draft_id is not None:
-            updated = connection.execute(
-                update(Draft).where(Draft.id == draft_id, Draft.login == viewer.login).values(**row)
-            )
-            if updated.rowcount == 1:
+            if store.update_draft(connection, draft_id, viewer.login, **row) == 1:
                 return draft_id
             raise NotFound(f"Brouillon introuvable : « {draft_id} ».")
-        return connection.execute(
-            insert(Draft)
-            .values(login=viewer.login, created_at=row["updated_at"], **row)
-            .returning(Draft.id)
-        ).scalar_one()
+        return store.insert_draft(
+            connection, login=viewer.login, created_at=row["updated_at"], **row
+        )
 
 
 def _record(row: Any, names: dict[str, str]) -> DraftRecord:
@@ -295,20 +285,14 @@ def _names(services: Services) -> dict[str, str]:
 def list_drafts(services: Services, viewer: Viewer) -> list[DraftRecord]:
     """The signed-in person's drafts, last changed first."""
     with services.read() as connection:
-        rows = connection.execute(
-            select(Draft.__table__)
-            .where(Draft.login == viewer.login)
-            .order_by(Draft.updated_at.desc(), Draft.id.desc())
-        ).all()
+        rows = store.drafts_of(connection, viewer.login)
     names = _names(services) if rows else {}
     return [_record(row, names) for row in rows]
 
 
 def get(services: Services, viewer: Viewer, draft_id: int) -> DraftRecord:
     with services.read() as connection:
-        row = connection.execute(
-            select(Draft.__table__).where(Draft.id == draft_id, Draft.login == viewer.login)
-        ).first()
+        row = store.draft_row(connection, draft_id, viewer.login)
     if row is None:
         raise NotFound(f"Brouillon introuvable : « {draft_id} ».")
     return _record(row, _names(services))
@@ -316,10 +300,8 @@ def get(services: Services, viewer: Viewer, draft_id: int) -> DraftRecord:
 
 def remove(services: Services, viewer: Viewer, draft_id: int) -> None:
     with services.write() as connection:
-        gone = connection.execute(
-            delete(Draft).where(Draft.id == draft_id, Draft.login == viewer.login)
-        )
-    if gone.rowcount != 1:
+        gone = store.delete_draft(connection, draft_id, viewer.login)
+    if gone != 1:
         raise NotFound(f"Brouillon introuvable : « {draft_id} ».")
 
 

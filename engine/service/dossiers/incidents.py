@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection
 
 from ...errors import Forbidden, NotFound
 from ...notifications.compose import INCIDENT, Dossier, Event, compose
@@ -13,13 +13,9 @@ from ...notifications.outbox import FAILED as MAIL_FAILED
 from ...notifications.outbox import PENDING as MAIL_PENDING
 from ...notifications.recipients import Target
 from ...roles import EQUIPE_NATIONALE, RESPONSABLE_PROCESSUS
-from ...store.models import (
-    Notification,
-    OutboxMessage,
-    ProcessInstance,
-    ProcessVersion,
-    Timer,
-)
+from ...store import incidents as store
+from ...store import notifications as notices
+from ...store.instances import INCIDENT as DOSSIER_IN_INCIDENT
 from ..context import Services
 from ..viewer import Viewer
 
@@ -37,25 +33,10 @@ def _check(viewer: Viewer) -> None:
 
 def list_incidents(services: Services, viewer: Viewer) -> dict[str, list[dict[str, Any]]]:
     _check(viewer)
-    instances = ProcessInstance.__table__
     with services.read() as connection:
-        timers = connection.execute(
-            select(Timer.__table__, instances.c.reference)
-            .join(instances, instances.c.id == Timer.instance_id)
-            .where(Timer.status == TIMER_INCIDENT)
-            .order_by(Timer.updated_at)
-        ).all()
-        stopped = connection.execute(
-            select(instances.c.reference, instances.c.process_id, instances.c.incident,
-                   instances.c.updated_at)
-            .where(instances.c.status == "incident")
-            .order_by(instances.c.updated_at)
-        ).all()  # fmt: skip
-        emails = connection.execute(
-            select(OutboxMessage.__table__)
-            .where(OutboxMessage.status == MAIL_FAILED)
-            .order_by(OutboxMessage.id)
-        ).all()
+        timers = store.timers_in(connection, TIMER_INCIDENT)
+        stopped = store.dossiers_in(connection, DOSSIER_IN_INCIDENT)
+        emails = store.emails_in(connection, MAIL_FAILED)
     return {
         "minuteries": [
             {"id": t.id, "dossier": t.reference, "bpmn_id": t.bpmn_id, "name": t.name,
@@ -79,12 +60,10 @@ def retry_timer(services: Services, viewer: Viewer, timer_id: str) -> None:
     """Give an incident timer a fresh set of attempts, due at once (after the cause is fixed)."""
     _check(viewer)
     with services.write() as connection:
-        changed = connection.execute(
-            update(Timer)
-            .where(Timer.id == timer_id.strip(), Timer.status == TIMER_INCIDENT)
-            .values(status=TIMER_PENDING, attempts=0, locked_by=None, locked_until=None,
-                    updated_at=services.clock.now())
-        ).rowcount  # fmt: skip
+        changed = store.requeue_timer(
+            connection, timer_id.strip(), from_status=TIMER_INCIDENT, to_status=TIMER_PENDING,
+            now=services.clock.now(),
+        )  # fmt: skip
     if changed != 1:
         raise NotFound(f"Aucune minuterie en incident : « {timer_id} ».")
 
@@ -92,11 +71,10 @@ def retry_timer(services: Services, viewer: Viewer, timer_id: str) -> None:
 def retry_email(services: Services, viewer: Viewer, message_id: int) -> None:
     _check(viewer)
     with services.write() as connection:
-        changed = connection.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.status == MAIL_FAILED)
-            .values(status=MAIL_PENDING, attempts=0, next_attempt_at=services.clock.now())
-        ).rowcount
+        changed = store.requeue_email(
+            connection, message_id, from_status=MAIL_FAILED, to_status=MAIL_PENDING,
+            now=services.clock.now(),
+        )  # fmt: skip
     if changed != 1:
         raise NotFound(f"Aucun courriel en échec : « {message_id} ».")
 
@@ -105,11 +83,7 @@ def notify_incident(
     services: Services, connection: Connection, instance_id: int, error: str, key: str
 ) -> None:
     """Tell the watchers, in the caller's transaction; `key` names the incident for the outbox."""
-    row = connection.execute(
-        select(ProcessInstance.reference, ProcessInstance.territory, ProcessVersion.name)
-        .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
-        .where(ProcessInstance.id == instance_id)
-    ).first()
+    row = store.dossier_heading(connection, instance_id)
     if row is None:
         return
     dossier = Dossier(row.reference, row.name, services.territories.label(row.territory))
@@ -118,12 +92,11 @@ def notify_incident(
         connection, dossier, events, base_url=services.base_url, now=services.clock.now()
     )
     if outgoing.notifications:
-        connection.execute(
-            insert(Notification),
-            [{**n, "instance_id": instance_id} for n in outgoing.notifications],
+        notices.insert_notifications(
+            connection, [{**n, "instance_id": instance_id} for n in outgoing.notifications]
         )
     if outgoing.emails:
-        connection.execute(
-            insert(OutboxMessage),
+        notices.insert_emails(
+            connection,
             [{**e, "instance_id": instance_id, "step_key": key} for e in outgoing.emails],
         )
