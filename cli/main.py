@@ -89,6 +89,8 @@ def main() -> None:
 @friendly_errors
 def deploy(path: Path, actor: str) -> None:
     """Déployer un fichier .bpmn/.dmn ou un dossier (par défaut processes/)."""
+    for warning in checking.check_path(path, Settings.from_env().forms_path).warnings:
+        click.echo(f"Avertissement : {warning}", err=True)
     for result in service.deploy_path(services(), path, actor):
         click.echo(f"{result.process_id}  {result.summary}")
 

@@ -21,6 +21,7 @@ from ..clock import SystemClock
 from ..errors import WARNING, DefinitionProblem
 from ..sandbox.helpers import make_helpers
 from .bpmn_checks import NS, located
+from .data_flow import DataFlow, stored_names
 from .dmn_checks import decisions_in, local
 
 #: Data the engine puts in every dossier before its first step.
@@ -47,32 +48,49 @@ def check_variables(
     """Problems of every BPMN and DMN document of one validation, read together."""
     documents = list(documents)
     fields = _form_fields(forms)
-    written = set(ENGINE_DATA) | set(fields)
-    reads: list[Read] = []
-    for name, root in documents:
-        if name.lower().endswith(".dmn"):
-            written |= _decision_outputs(root)
-            reads.extend(_decision_reads(name, root))
-        else:
-            written |= _bpmn_writes(root)
-            reads.extend(_bpmn_reads(name, root))
+    bpmn = [(n, r) for n, r in documents if not n.lower().endswith(".dmn")]
+    dmn = [(n, r) for n, r in documents if n.lower().endswith(".dmn")]
+    flow = DataFlow([r for _, r in bpmn], [r for _, r in dmn], forms)
+    written = set(ENGINE_DATA) | set(fields) | flow.written_anywhere() | _data_objects(bpmn)
+    reads: list[tuple[Read, list[str | None]]] = []
+    for name, root in bpmn:
+        reads.extend((read, [flow.node_of(read.element)]) for read in _bpmn_reads(name, root))
+    for name, root in dmn:
+        written |= {o for d in decisions_in(root) for o in _outputs(d)}
+        for decision in decisions_in(root):
+            callers = flow.callers_of(decision.get("id")) or [None]
+            reads.extend((read, callers) for read in _decision_reads(name, decision))
     problems = []
-    for read in reads:
-        for variable in sorted(_free_names(read.source, read.mode) - written - _HELPERS):
-            problems.append(
-                located(
-                    read.file,
-                    read.element,
-                    "variable-unknown",
-                    f"{read.what} lit « {variable} », qu'aucun champ de formulaire, script, "
-                    "opérateur ni table de décision n'écrit",
-                    WARNING,
-                )
-            )
-    for name, root in documents:
-        if not name.lower().endswith(".dmn"):
-            problems.extend(_check_gateways(name, root, fields))
+    for read, nodes in reads:
+        free = _free_names(read.source, read.mode) - _HELPERS - ENGINE_DATA
+        for variable in sorted(free - written):
+            problems.append(_unknown(read, variable, "qu'aucun champ de formulaire, script, "
+                                     "opérateur ni table de décision n'écrit"))  # fmt: skip
+        befores = [flow.written_before(n) if n else None for n in nodes]
+        if any(b is None for b in befores):
+            continue
+        seen = set().union(*befores) | _data_objects(bpmn) | set(ENGINE_DATA)
+        for variable in sorted((free & written) - seen):
+            problems.append(_unknown(read, variable, "qui n'est écrite qu'après cet élément "
+                                     "ou dans une autre branche"))  # fmt: skip
+    for name, root in bpmn:
+        problems.extend(_check_gateways(name, root, fields))
     return problems
+
+
+def _unknown(read: Read, variable: str, why: str) -> DefinitionProblem:
+    return located(
+        read.file, read.element, "variable-unknown", f"{read.what} lit « {variable} », {why}",
+        WARNING,
+    )  # fmt: skip
+
+
+def _data_objects(bpmn: list[tuple[str, etree._Element]]) -> set[str]:
+    return {d.get("id") or "" for _, r in bpmn for d in r.iterfind(".//bpmn:dataObject", NS)}
+
+
+def _outputs(decision: etree._Element) -> set[str]:
+    return {(e.get("name") or "").split(".")[0] for e in decision.iter() if local(e) == "output"}
 
 
 def _form_fields(forms: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
@@ -82,30 +100,6 @@ def _form_fields(forms: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[st
             if isinstance(schema, Mapping):
                 fields.setdefault(field, schema)
     return fields
-
-
-def _property(element: etree._Element, name: str) -> etree._Element | None:
-    return element.find(
-        f"bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property[@name='{name}']",
-        NS,
-    )
-
-
-def _bpmn_writes(root: etree._Element) -> set[str]:
-    written: set[str] = set()
-    for script in root.iterfind(".//bpmn:scriptTask/bpmn:script", NS):
-        written |= _stored_names(script.text or "", "exec")
-    for operator in root.iterfind(".//spiffworkflow:serviceTaskOperator", NS):
-        if operator.get("resultVariable"):
-            written.add(operator.get("resultVariable"))
-    for item in root.iterfind(".//bpmn:multiInstanceLoopCharacteristics/*", NS):
-        if local(item) in ("inputDataItem", "outputDataItem"):
-            written.add(item.get("name") or item.get("id") or "")
-        elif local(item) == "loopDataOutputRef":
-            written.add((item.text or "").strip())
-    for data in root.iterfind(".//bpmn:dataObject", NS):
-        written.add(data.get("id") or "")
-    return written
 
 
 def _bpmn_reads(file: str, root: etree._Element) -> Iterable[Read]:
@@ -135,17 +129,8 @@ def _bpmn_reads(file: str, root: etree._Element) -> Iterable[Read]:
         yield Read(file, ref, "la boucle", (ref.text or "").strip(), "eval")
 
 
-def _decision_outputs(root: etree._Element) -> set[str]:
-    return {
-        (e.get("name") or "").split(".")[0]
-        for decision in decisions_in(root)
-        for e in decision.iter()
-        if local(e) == "output"
-    }
-
-
-def _decision_reads(file: str, root: etree._Element) -> Iterable[Read]:
-    for expression in (e for e in root.iter() if local(e) == "inputExpression"):
+def _decision_reads(file: str, decision: etree._Element) -> Iterable[Read]:
+    for expression in (e for e in decision.iter() if local(e) == "inputExpression"):
         text = next((c.text for c in expression if local(c) == "text"), None)
         if text and text.strip():
             yield Read(file, expression, "l'expression d'entrée", text.strip(), "eval")
@@ -158,28 +143,15 @@ def _parse(source: str, mode: str) -> ast.AST | None:
         return None
 
 
-def _stored_names(source: str, mode: str) -> set[str]:
-    tree = _parse(source, mode)
-    if tree is None:
-        return set()
-    stored = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not _loads(n)}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Lambda | ast.FunctionDef):
-            stored |= {a.arg for a in node.args.args}
-    return stored
-
-
-def _loads(node: ast.Name) -> bool:
-    return isinstance(node.ctx, ast.Load)
-
-
 def _free_names(source: str, mode: str) -> set[str]:
     """Names an expression or script reads that it did not bind itself."""
     tree = _parse(source, mode)
     if tree is None:
         return set()
-    loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and _loads(n)}
-    return loaded - _stored_names(source, mode)
+    loaded = {
+        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+    }
+    return loaded - stored_names(source, mode)
 
 
 def _check_gateways(

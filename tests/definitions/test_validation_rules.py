@@ -143,6 +143,9 @@ CASES = [
      WITH_DECISION, DMN.replace("<text>80</text>", "<text>().__class__</text>")),
     ("variable-unknown", "calcul", "le script lit « prime »", "warning",
      broken("taux = montant / 100 if montant else 0", "taux = prime / 100"), None),
+    ("variable-unknown", "avis_prefet", "« taux », qui n'est écrite qu'après cet élément", "warning",
+     broken('<spiffworkflow:property name="due" value="P15D" />',
+            '<spiffworkflow:property name="due" value="taux" />'), None),
 ]  # fmt: skip
 IDS = [f"{c[0]}-{i}" for i, c in enumerate(CASES)]
 
@@ -224,3 +227,14 @@ def test_the_four_procedures_of_the_project_validate_without_error():
     result = CliRunner().invoke(main, ["validate", str(root / "processes"), "--json"])
     assert result.exit_code == 0, result.output
     assert [p for p in json.loads(result.output) if p["severity"] == "error"] == []
+
+
+def test_anct_deploy_shows_the_warnings_and_deploys(tmp_path, monkeypatch, database_url):
+    processes, forms = write(tmp_path, broken("taux = montant / 100 if montant else 0",
+                                              "taux = prime / 100"), None)  # fmt: skip
+    monkeypatch.setenv("ANCT_FORMS_PATH", str(forms))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    result = CliRunner().invoke(main, ["deploy", str(processes)])
+    assert result.exit_code == 0, result.output
+    assert "Avertissement : " in result.stderr and "« prime »" in result.stderr
+    assert "essai  version 1  nouvelle version" in result.stdout

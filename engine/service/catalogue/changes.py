@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lxml import etree
 
@@ -64,6 +64,8 @@ class Changes:
     decisions: list[FileChange] = field(default_factory=list)
     #: Running dossiers per version number.
     running: dict[int, int] = field(default_factory=dict)
+    #: The number publishing would give (a content already published gets its number back).
+    next_version: int = 1
 
     @property
     def empty(self) -> bool:
@@ -76,8 +78,12 @@ def draft_changes(services: Services, viewer: Viewer, process_id: str) -> Change
         ownership.require_editor(connection, viewer, process_id)
         version = catalogue_rows.current_version(connection, process_id)
         running = catalogue_rows.running_by_version(connection, process_id)
+        latest = max(
+            (v.version for v in catalogue_rows.versions(connection, process_id)), default=0
+        )
     before = dict(version.files) if version is not None else {}
-    return compare(before, draft.files, version.version if version else None, running)
+    found = compare(before, draft.files, version.version if version else None, running)
+    return replace(found, next_version=latest + 1)
 
 
 def compare(
@@ -170,8 +176,9 @@ def _element_changes(
     changes = []
     for ident in sorted(set(before) | set(after)):
         if ident not in before:
-            kind, name, _ = after[ident]
-            changes.append(ElementChange(ident, KINDS.get(kind, kind), name, ADDED))
+            kind, name, meaning = after[ident]
+            details = tuple(f"{key} : {_shown(value)}" for key, value in sorted(meaning.items()))
+            changes.append(ElementChange(ident, KINDS.get(kind, kind), name, ADDED, details))
         elif ident not in after:
             kind, name, _ = before[ident]
             changes.append(ElementChange(ident, KINDS.get(kind, kind), name, REMOVED))

@@ -13,8 +13,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Row
 
 from ...definitions import Validation, validate
 from ...definitions.bpmn_checks import executable_processes
@@ -56,10 +57,11 @@ class Draft:
 
 
 def main_file(files: Mapping[str, str], process_id: str) -> str | None:
-    for name, text in sorted(files.items()):
-        if name.endswith(".bpmn") and f'id="{process_id}"' in text:
+    bpmn = sorted(n for n in files if n.endswith(".bpmn"))
+    for name in bpmn:
+        if process_id in declared_processes({name: files[name]}):
             return name
-    return next((n for n in sorted(files) if n.endswith(".bpmn")), None)
+    return bpmn[0] if bpmn else None
 
 
 def sources_of(files: Mapping[str, str]) -> tuple[dict[str, bytes], dict[str, str]]:
@@ -107,10 +109,10 @@ def check_files(files: object) -> dict[str, str]:
     return checked
 
 
-def as_draft(row: object) -> Draft:
+def as_draft(row: Row[Any]) -> Draft:
     return Draft(
-        row.process_id, dict(row.files), row.lock_version, row.base_version_id,  # type: ignore[attr-defined]
-        row.updated_at, row.updated_by,  # type: ignore[attr-defined]
+        row.process_id, dict(row.files), row.lock_version, row.base_version_id, row.updated_at,
+        row.updated_by,
     )  # fmt: skip
 
 
@@ -243,10 +245,14 @@ def validate_draft(
 
 
 def declared_processes(files: Mapping[str, str]) -> list[str]:
-    """Ids of the executable processes the BPMN files define."""
+    """Ids of the executable processes the BPMN files define (a file that does not parse
+    defines none: the validator says why)."""
     found = []
     for name, text in files.items():
         if name.endswith(".bpmn"):
-            root = parse_xml(text.encode("utf-8"), name)
+            try:
+                root = parse_xml(text.encode("utf-8"), name)
+            except InvalidDefinition:
+                continue
             found.extend(p.get("id") for p in executable_processes(root))
     return found
