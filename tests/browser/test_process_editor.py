@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -16,7 +17,7 @@ from engine import service
 from engine.clock import ManualClock, as_utc
 from engine.config import Settings
 from engine.scheduler.firing import fire_due
-from engine.service.catalogue import changes, editing
+from engine.service.catalogue import changes, editing, transfer
 from engine.service.demo import ensure_demo
 from engine.service.users import viewer_for
 from engine.store import catalogue
@@ -214,3 +215,21 @@ def test_each_procedure_goes_through_the_editor_without_loss(
     assert set(exported) == set(before)
     assert changes.compare(before, exported).empty, changes.compare(before, exported)
     assert editing.validate_files(exported).errors == []
+
+
+def test_a_camunda_modeler_file_goes_through_the_editor_without_loss(session_for, live_services):
+    camunda = Path(__file__).parents[1] / "imports" / "camunda_modeler.bpmn"
+    form = '{"type": "object", "properties": {"avis": {"type": "string", "title": "Avis"}}}'
+    draft = transfer.import_files(
+        live_services, viewer_for(live_services, "admin"),
+        [("avis_simple.bpmn", camunda.read_bytes()), ("avis.json", form.encode())],
+    )  # fmt: skip
+    page = session_for("admin")
+    page.goto("/processus/avis_simple/brouillon")
+    open_editor(page)
+    exported = page.evaluate(
+        "() => window.anctModeler.exportFile('avis_simple.bpmn', { force: true })"
+    )
+    after = {**draft.files, "avis_simple.bpmn": exported}
+    assert changes.compare(draft.files, after).empty, changes.compare(draft.files, after)
+    assert editing.validate_files(after).errors == []
