@@ -47,7 +47,7 @@ def test_an_exported_version_imports_back_without_any_change(services, owner, pr
     export = transfer.export_version(services, owner, process_id, 1)
     assert export.filename == f"{process_id}-v1.zip"
     draft = transfer.import_files(services, owner, [(export.filename, export.content)], process_id)
-    found = changes.draft_changes(services, owner, process_id)
+    found = changes.draft_changes(services, draft)
     assert found.empty, found
     assert editing.validate_files(draft.files).errors == []
     published = publishing.publish(services, owner, process_id, draft.lock_version)

@@ -79,7 +79,7 @@ def content(process_id: str) -> ResponseReturnValue:
 @blueprint.put("/<process_id>/brouillon/contenu", endpoint="save")
 @roles_required(*EDITORS)
 def save(process_id: str) -> ResponseReturnValue:
-    editing.get_draft(services(), viewer(), process_id)
+    editing.check_editor(services(), viewer(), process_id)
     body = _payload()
     lock = editing.save_draft(
         services(), viewer(), process_id, body.get("files"), body.get("lock_version")
@@ -90,7 +90,7 @@ def save(process_id: str) -> ResponseReturnValue:
 @blueprint.post("/<process_id>/brouillon/verifier", endpoint="validate")
 @roles_required(*EDITORS)
 def validate(process_id: str) -> ResponseReturnValue:
-    editing.get_draft(services(), viewer(), process_id)
+    editing.check_editor(services(), viewer(), process_id)
     files = _payload().get("files")
     result = editing.validate_draft(services(), viewer(), process_id, files)
     return jsonify(problems=[p.to_dict() for p in result.problems])
@@ -100,7 +100,7 @@ def validate(process_id: str) -> ResponseReturnValue:
 @roles_required(*EDITORS)
 def preview(process_id: str) -> ResponseReturnValue:
     """A form as a task page would show it, and why it cannot be used if it cannot."""
-    editing.get_draft(services(), viewer(), process_id)
+    editing.check_editor(services(), viewer(), process_id)
     text = _payload().get("form")
     if not isinstance(text, str):
         raise InvalidInput("Formulaire manquant.")
@@ -116,7 +116,7 @@ def preview(process_id: str) -> ResponseReturnValue:
 @roles_required(*EDITORS)
 def review(process_id: str) -> ResponseReturnValue:
     current = editing.get_draft(services(), viewer(), process_id)
-    found = changes.draft_changes(services(), viewer(), process_id)
+    found = changes.draft_changes(services(), current)
     result = editing.validate_files(current.files)
     return render_template(
         "processes/review.html", process_id=process_id, draft=current, changes=found,

@@ -11,7 +11,7 @@ from flask import Blueprint, flash, redirect, render_template, request, send_fil
 from flask.typing import ResponseReturnValue
 
 from engine.errors import Conflict, InvalidInput
-from engine.roles import ADMIN, EQUIPE_NATIONALE, RESPONSABLE_PROCESSUS
+from engine.roles import ADMIN, RESPONSABLE_PROCESSUS
 from engine.service.catalogue import editing, ownership, transfer
 from engine.service.catalogue import processes as catalogue
 from engine.service.catalogue.process_page import process_page
@@ -21,7 +21,7 @@ from ..access import roles_required, services, viewer
 blueprint = Blueprint("processes", __name__, url_prefix="/processus")
 
 
-READERS = (RESPONSABLE_PROCESSUS, ADMIN, EQUIPE_NATIONALE)
+READERS = tuple(ownership.READERS)
 
 
 @blueprint.get("/", endpoint="index")

@@ -19,8 +19,7 @@ from ...definitions.xml import parse_xml
 from ...errors import InvalidDefinition
 from ...store import catalogue as catalogue_rows
 from ..context import Services
-from ..viewer import Viewer
-from . import editing, ownership
+from . import editing
 
 ADDED, REMOVED, CHANGED = "ajouté", "supprimé", "modifié"
 _SKIPPED = frozenset(
@@ -72,10 +71,10 @@ class Changes:
         return not (self.elements or self.forms or self.decisions)
 
 
-def draft_changes(services: Services, viewer: Viewer, process_id: str) -> Changes:
-    draft = editing.get_draft(services, viewer, process_id)
+def draft_changes(services: Services, draft: editing.Draft) -> Changes:
+    """What `draft` (read by `editing.get_draft`, which checked who asks) changes."""
+    process_id = draft.process_id
     with services.read() as connection:
-        ownership.require_editor(connection, viewer, process_id)
         version = catalogue_rows.current_version(connection, process_id)
         running = catalogue_rows.running_by_version(connection, process_id)
         latest = max(

@@ -116,6 +116,12 @@ def as_draft(row: Row[Any]) -> Draft:
     )  # fmt: skip
 
 
+def check_editor(services: Services, viewer: Viewer, process_id: str) -> None:
+    """Forbidden unless `viewer` may edit the procedure (before reading what they sent)."""
+    with services.read() as connection:
+        ownership.require_editor(connection, viewer, process_id)
+
+
 def get_draft(services: Services, viewer: Viewer, process_id: str) -> Draft:
     with services.read() as connection:
         ownership.require_editor(connection, viewer, process_id)
@@ -238,8 +244,7 @@ def validate_draft(
     if files is None:
         checked = get_draft(services, viewer, process_id).files
     else:
-        with services.read() as connection:
-            ownership.require_editor(connection, viewer, process_id)
+        check_editor(services, viewer, process_id)
         checked = check_files(files)
     return validate_files(checked)
 

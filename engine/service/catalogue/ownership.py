@@ -7,6 +7,7 @@ to the procedure's audit log in the transaction that does it.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -65,6 +66,13 @@ def may_edit(connection: Connection, viewer: Viewer, process_id: str) -> bool:
         return True
     return _national(viewer, {RESPONSABLE_PROCESSUS}) and store.is_owner(
         connection, process_id, viewer.login
+    )
+
+
+def may_edit_owned_by(viewer: Viewer, owners: Collection[str]) -> bool:
+    """`may_edit` when the procedure's owners are already read (lists, the process page)."""
+    return is_admin(viewer) or (
+        _national(viewer, {RESPONSABLE_PROCESSUS}) and viewer.login in owners
     )
 
 

@@ -59,7 +59,6 @@ def process_page(services: Services, viewer: Viewer, process_id: str) -> Process
             raise NotFound(f"Procédure introuvable : « {process_id} ».")
         owners = store.owners(connection, [process_id]).get(process_id, [])
         audit = store.audit(connection, process_id)
-        may_edit = ownership.may_edit(connection, viewer, process_id)
     versions = [
         VersionRow(
             r.version, r.name, r.content_hash, r.deployed_at, r.deployed_by, int(r.running),
@@ -70,4 +69,5 @@ def process_page(services: Services, viewer: Viewer, process_id: str) -> Process
     name = versions[0].name if versions else process_id
     state = DraftState(draft.lock_version, draft.updated_at, draft.updated_by) if draft else None
     entries = [AuditEntry(a.at, a.actor, a.action, a.detail) for a in audit]
+    may_edit = ownership.may_edit_owned_by(viewer, owners)
     return ProcessPage(process_id, name, versions, owners, state, entries, may_edit)

@@ -51,14 +51,12 @@ def entries(services: Services, viewer: Viewer) -> list[CatalogueEntry]:
         rows = store.entries(connection, (RUNNING, INCIDENT))
         owners = process_editing.owners(connection)
         drafts = process_editing.drafts(connection)
-        editable = {
-            r.process_id for r in rows if ownership.may_edit(connection, viewer, r.process_id)
-        }
     return [
         CatalogueEntry(
             row.process_id, row.name, row.version, row.latest, row.versions, row.running,
             row.retired_at, row.retired_by, tuple(owners.get(row.process_id, ())),
-            row.process_id in drafts, row.process_id in editable,
+            row.process_id in drafts,
+            ownership.may_edit_owned_by(viewer, owners.get(row.process_id, ())),
         )
         for row in rows
     ]  # fmt: skip
