@@ -90,6 +90,7 @@ EVENTS: Mapping[str, str] = {
     "incident": "Incident",
     "piece_jointe": "Pièce jointe reçue",
     "signature": "Signature",
+    "migration": "Migration de version",
 }
 
 #: Who acted when it was not a person: the scheduler firing a due timer, or the engine itself

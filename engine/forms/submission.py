@@ -159,3 +159,20 @@ def validate_submission(
         prefix = f"Formulaire « {title or form.get('title', '')} » incomplet ou invalide — "
         raise InvalidInput(prefix + " ; ".join(parts), fields=errors)
     return {name: value for name, value in data.items() if name in form["properties"]}
+
+
+def entered_value_errors(validator: Draft202012Validator, data: dict[str, Any]) -> dict[str, str]:
+    """Field → message for the values already given that the form refuses; a field left empty
+    is not an error here (used when a form changes under a task already opened)."""
+    form = validator.schema
+    given = {
+        name: value
+        for name, value in data.items()
+        if name in form.get("properties", {}) and value not in (None, "", [], {})
+    }
+    given, ignored = apply_conditions(form, given)
+    errors: dict[str, str] = {}
+    for error in sorted(validator.iter_errors(given), key=lambda e: list(e.absolute_path)):
+        if error.validator != "required" and _field(error) not in ignored:
+            errors.setdefault(_field(error), _message(error, form))
+    return errors

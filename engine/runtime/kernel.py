@@ -82,7 +82,10 @@ def compute_step(
     completed_task: str | None = None,
     audit: list[dict[str, Any]] | None = None,
     new_instance: dict[str, Any] | None = None,
+    migrated_to: int | None = None,
 ) -> Step:
+    """`migrated_to`: the step moved the instance onto that version (see runtime.migration);
+    its open tasks and timers keep their rows, relabelled, and no deadline is announced."""
     after = snapshot.take(workflow)
     data = to_json(current_data(workflow, instance.data, log))
     completed = workflow.is_completed()
@@ -113,11 +116,14 @@ def compute_step(
         t for t in before.tasks if t not in after.tasks and t != completed_task
     ]
     _diff_timers(workflow, before, after, write)
+    if migrated_to is not None:
+        write.process_version_id = migrated_to
+        _relabel(evaluation, workflow, before, after, write)
     write.audit = _audit(instance, data, write, log, actor, audit)
     return Step(
         write,
         opened=[_opened(task, instance) for task in write.opened_tasks],
-        deadlines=_deadlines(workflow, before, write),
+        deadlines={} if migrated_to is not None else _deadlines(workflow, before, write),
         decision=_decision(workflow, instance, write) if completed else None,
     )
 
@@ -155,6 +161,40 @@ def _diff_timers(
             # bounded cycle's last firing leaves its task READY, not COMPLETED).
             fired = task is not None and not task.has_state(TaskState.CANCELLED)
             (write.fired_timers if fired else write.cancelled_timers).append(timer_id)
+
+
+def _relabel(
+    evaluation: Evaluation,
+    workflow: BpmnWorkflow,
+    before: snapshot.Snapshot,
+    after: snapshot.Snapshot,
+    write: StepWrite,
+) -> None:
+    """The open tasks and timers that stayed but whose element changed id, name or form."""
+    for task_id, task in after.tasks.items():
+        previous = before.tasks.get(task_id)
+        if previous is None:
+            continue
+        name = _named(evaluation, workflow.get_task_from_id(UUID(task_id)), task)
+        previous_name = _named(evaluation, workflow.get_task_from_id(UUID(task_id)), previous)
+        if (task.bpmn_id, task.name, task.form_ref) != (
+            previous.bpmn_id,
+            previous.name,
+            previous.form_ref,
+        ) or name != previous_name:
+            write.relabelled_tasks.append(
+                TaskRow(task.id, task.bpmn_id, name, task.role, task.form_ref, None, None)
+            )
+    for timer_id, timer in after.timers.items():
+        previous = before.timers.get(timer_id)
+        if previous is not None and (timer.bpmn_id, timer.name, timer.kind) != (
+            previous.bpmn_id,
+            previous.name,
+            previous.kind,
+        ):
+            write.relabelled_timers.append(
+                TimerRow(timer.id, timer.bpmn_id, timer.name, timer.kind, timer.due_at)
+            )
 
 
 def _audit(

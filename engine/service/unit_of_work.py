@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 from ..errors import ProcessIncident, ScriptError
 from ..notifications.compose import Dossier, compose
 from ..roles import ASSIGNED_ONLY
-from ..runtime import snapshot
+from ..runtime import migration, snapshot
 from ..runtime.kernel import Evaluation, compute_step, deadline_notices
 from ..runtime.runner import StepLog
 from ..store import instances as stored
@@ -49,6 +49,7 @@ class UnitOfWork:
         self.workflow: Any = None
         self.before = snapshot.Snapshot({}, {})
         self.operators = operators.bind(connection, services.clock)
+        self.migrated_to: int | None = None
 
     def load(self, *, reference: str | None = None, instance_id: int | None = None) -> Any:
         """Read the instance (NotFound if there is none) and restore its workflow."""
@@ -73,6 +74,29 @@ class UnitOfWork:
     def complete(self, task_id: str, data: dict[str, Any]) -> StepLog:
         return self.services.runner.complete(self.workflow, task_id, data, operators=self.operators)
 
+    def migrate(
+        self,
+        target_version_id: int,
+        rules: migration.Rules,
+        check_form: migration.FormCheck | None = None,
+    ) -> migration.Outcome:
+        """Move the open workflow onto another version (nothing changes if it is refused).
+        The result is stored and restored once, so that what `save` writes is what the next
+        step will load."""
+        services = self.services
+        spec, subprocess_specs = services.specs(target_version_id, self.connection)
+        outcome = migration.migrate(
+            self.workflow, spec, subprocess_specs, rules,
+            now=services.clock.now(), check_form=check_form,
+        )  # fmt: skip
+        if outcome.workflow is not None:
+            self.workflow = services.codec.loads(
+                services.codec.dumps(outcome.workflow), spec, subprocess_specs,
+                services.runner.script_engine,
+            )  # fmt: skip
+            self.migrated_to = target_version_id
+        return outcome
+
     def changed(self, log: StepLog) -> bool:
         """Whether running did anything worth a write (a timer that was not yet due: no)."""
         return bool(log.events) or snapshot.take(self.workflow) != self.before
@@ -94,7 +118,7 @@ class UnitOfWork:
             self.workflow, self.before, log, instance,
             Evaluation(services.runner, services.territories, services.codec),
             now=now, actor=self.actor, completed_task=completed_task, audit=audit,
-            new_instance=new_instance,
+            new_instance=new_instance, migrated_to=self.migrated_to,
         )  # fmt: skip
         _check_designations(connection, step.write.opened_tasks)
         open_rows = stored.open_tasks_among(connection, list(step.deadlines))

@@ -392,3 +392,59 @@ class Attachment(Base):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     attached_by: Mapped[str | None] = mapped_column(String(200))
     attached_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class MigrationPlan(Base):
+    """How running dossiers of one version move to another: the owner's mapping of elements
+    (source id → target id, where it differs from the same id), the timers re-armed from the
+    migration time (the others keep their due date), and the run under way or last done.
+    `revision` grows with every change of the plan: a refused dossier is tried again on a newer
+    one."""
+
+    __tablename__ = "migration_plans"
+    __table_args__ = (Index(None, "process_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    source_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
+    target_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
+    mapping: Mapped[dict] = mapped_column(JSON)
+    rearm: Mapped[list] = mapped_column(JSON)
+    revision: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str | None] = mapped_column(String(200))
+    #: The run: 0 before the first; its mode ('essai' or 'migration'), who started it, when.
+    run_number: Mapped[int] = mapped_column(Integer, default=0)
+    run_mode: Mapped[str | None] = mapped_column(String(12))
+    run_by: Mapped[str | None] = mapped_column(String(200))
+    run_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    run_finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class MigrationItem(Base):
+    """One dossier of a plan: queued for the plan's current run (`pending`), and the outcome of
+    its last attempt ('migrable', 'migre', 'refuse', 'conflit'). A migrated dossier's outcome
+    is written in the transaction that migrated it: a worker that dies leaves the item pending,
+    never migrated twice."""
+
+    __tablename__ = "migration_items"
+    __table_args__ = (Index(None, "pending", "plan_id", "instance_id"),)
+
+    plan_id: Mapped[int] = mapped_column(BigId, ForeignKey("migration_plans.id"), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("process_instances.id"), primary_key=True
+    )
+    reference: Mapped[str] = mapped_column(String(40))
+    run_number: Mapped[int] = mapped_column(Integer)
+    mode: Mapped[str] = mapped_column(String(12))
+    pending: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str | None] = mapped_column(String(12))
+    element_id: Mapped[str | None] = mapped_column(String(200))
+    rule: Mapped[str | None] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(Text)
+    revision: Mapped[int | None] = mapped_column(Integer)
+    attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    locked_by: Mapped[str | None] = mapped_column(String(200))
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -78,6 +78,11 @@ class StepWrite:
     cancelled_timers: list[str] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
     new_instance: dict[str, Any] | None = None
+    #: A migration: the version the instance now runs on, and the open tasks and waiting timers
+    #: that kept their identity but took another element's id, name or form.
+    process_version_id: int | None = None
+    relabelled_tasks: list[TaskRow] = field(default_factory=list)
+    relabelled_timers: list[TimerRow] = field(default_factory=list)
     #: Rows for `notifications` and `outbox`, without instance id and step key.
     notifications: list[dict[str, Any]] = field(default_factory=list)
     emails: list[dict[str, Any]] = field(default_factory=list)
@@ -134,6 +139,21 @@ _END_TIMERS = (
         status=bindparam("status"), updated_at=bindparam("at"), locked_by=None, locked_until=None
     )
 )
+_MOVE_VERSION = (
+    update(_INSTANCES)
+    .where(_INSTANCES.c.id == bindparam("b_id"))
+    .values(process_version_id=bindparam("version_id"))
+)
+_RELABEL_TASK = (
+    update(_TASKS)
+    .where(_TASKS.c.id == bindparam("b_id"))
+    .values(bpmn_id=bindparam("bpmn_id"), name=bindparam("name"), form_ref=bindparam("form_ref"))
+)
+_RELABEL_TIMER = (
+    update(_TIMERS)
+    .where(_TIMERS.c.id == bindparam("b_id"))
+    .values(bpmn_id=bindparam("bpmn_id"), name=bindparam("name"), kind=bindparam("kind"))
+)
 _INSERT_AUDIT = insert(_AUDIT)
 _INSERT_NOTIFICATIONS = insert(Notification.__table__)
 _INSERT_EMAILS = insert(OutboxMessage.__table__)
@@ -189,6 +209,8 @@ def save_step(connection: Connection, step: StepWrite) -> tuple[int, int]:
                 "Le dossier a été modifié par quelqu'un d'autre entre-temps : "
                 "rechargez-le et recommencez."
             )
+    if step.process_version_id is not None:
+        _save_migration(connection, step)
     if step.completed_task:
         done = connection.execute(
             _COMPLETE_TASK, {"b_id": step.completed_task, "at": step.now, "by": step.completed_by}
@@ -232,6 +254,24 @@ def save_step(connection: Connection, step: StepWrite) -> tuple[int, int]:
             [{**row, "instance_id": step.instance_id, "step_key": key} for row in step.emails],
         )
     return step.instance_id, new_version
+
+
+def _save_migration(connection: Connection, step: StepWrite) -> None:
+    connection.execute(
+        _MOVE_VERSION, {"b_id": step.instance_id, "version_id": step.process_version_id}
+    )
+    if step.relabelled_tasks:
+        connection.execute(
+            _RELABEL_TASK,
+            [{"b_id": t.id, "bpmn_id": t.bpmn_id, "name": t.name, "form_ref": t.form_ref}
+             for t in step.relabelled_tasks],
+        )  # fmt: skip
+    if step.relabelled_timers:
+        connection.execute(
+            _RELABEL_TIMER,
+            [{"b_id": t.id, "bpmn_id": t.bpmn_id, "name": t.name, "kind": t.kind}
+             for t in step.relabelled_timers],
+        )  # fmt: skip
 
 
 def step_key(instance_id: int, lock_version: int) -> str:

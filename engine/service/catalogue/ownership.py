@@ -34,6 +34,12 @@ ACTIONS = {
     "responsable_retire": "Responsable retiré",
     "retrait": "Procédure retirée",
     "remise_en_service": "Procédure remise en service",
+    "plan_migration": "Plan de migration créé",
+    "plan_migration_modifie": "Plan de migration modifié",
+    "essai_migration": "Essai de migration lancé",
+    "essai_termine": "Essai de migration terminé",
+    "migration_lancee": "Migration lancée",
+    "migration_terminee": "Migration terminée",
 }
 
 
