@@ -27,6 +27,8 @@ from engine.service.campaigns import calls
 from engine.service.catalogue import checking
 from engine.service.catalogue import processes as catalogue
 from engine.service.context import DatabaseUnreachable
+from engine.service.migrations import plans as migration_plans
+from engine.service.migrations import runs as migration_runs
 from engine.territory import ReferenceDataMissing
 
 from .output import print_json, table, when
@@ -111,6 +113,70 @@ def validate(path: Path, as_json: bool) -> None:
         if not result.problems:
             click.echo("Aucun problème.")
     sys.exit(1 if result.errors else 0)
+
+
+#: How `anct migrate` prints each outcome.
+MIGRATION_WORDS = {
+    "migre": "migré",
+    "migrable": "migrable",
+    "refuse": "refusé",
+    "conflit": "conflit",
+}
+
+
+@main.command()
+@click.argument("process_id")
+@click.option("--from", "source", type=int, required=True, help="Version des dossiers à migrer.")
+@click.option("--to", "target", type=int, required=True, help="Version cible.")
+@click.option("--dry-run", is_flag=True, help="Essai à blanc : ne change aucun dossier.")
+@click.option("--reference", "references", multiple=True, help="Seulement ce dossier (répétable).")
+@click.option(
+    "--plan", "plan_id", type=int, help="Plan enregistré à suivre (sinon un plan par défaut)."
+)
+@click.option("--user", "actor", default="cli", help="Auteur de la migration.")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+@friendly_errors
+def migrate(
+    process_id: str,
+    source: int,
+    target: int,
+    dry_run: bool,
+    references: tuple[str, ...],
+    plan_id: int | None,
+    actor: str,
+    as_json: bool,
+) -> None:
+    """Migrer les dossiers en cours d'une version à une autre (sortie 1 si un dossier est refusé)."""
+    context = services()
+    viewer = service.Viewer.command_line(actor)
+    if plan_id is None:
+        plan_id = migration_plans.create_plan(context, viewer, process_id, source, target)
+    else:
+        plan = migration_plans.plan_page(context, viewer, plan_id).plan
+        if (plan.process_id, plan.source_version, plan.target_version) != (
+            process_id,
+            source,
+            target,
+        ):
+            fail(f"le plan n° {plan_id} ne va pas de la version {source} à la version {target}.")
+    mode = "essai" if dry_run else "migration"
+    try:
+        migration_runs.start(
+            context, viewer, plan_id, mode=mode, references=list(references), inline_limit=0
+        )
+    except migration_runs.NothingToMigrate as exc:
+        click.echo(exc.message, err=True)
+        sys.exit(0)
+    outcomes = migration_runs.work_all(context, worker=f"cli:{os.getpid()}", plan_id=plan_id)
+    if as_json:
+        print_json([o.to_dict() for o in outcomes])
+    else:
+        for outcome in outcomes:
+            word = MIGRATION_WORDS.get(outcome.status, outcome.status)
+            click.echo(
+                f"{outcome.reference} {word}" + (f" : {outcome.reason}" if outcome.reason else "")
+            )
+    sys.exit(1 if any(o.status in ("refuse", "conflit") for o in outcomes) else 0)
 
 
 @main.group()

@@ -1,6 +1,7 @@
-"""The periodic jobs of `anct worker` and of `anct serve`: fire due timers, send the outbox.
+"""The periodic jobs of `anct worker` and of `anct serve`: fire due timers, send the outbox,
+migrate the dossiers queued by a migration plan.
 
-Two jobs, so that a slow mail server never delays a timer.
+Separate jobs, so that a slow mail server or a large migration never delays a timer.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from ..notifications.outbox import send_pending
 from ..service.context import Services
+from ..service.migrations import runs
 from .firing import fire_due, worker_name
 
 log = logging.getLogger("anct.minuteries")
@@ -43,11 +45,20 @@ def send_mail(services: Services) -> int:
             return sent
 
 
+def migrate(services: Services) -> int:
+    """Work the queued migration runs in batches until none is pending; returns how many."""
+    done = len(runs.work_all(services, worker=worker_name()))
+    if done:
+        log.info("migration : %s dossier(s) traité(s)", done)
+    return done
+
+
 def _schedule(
     scheduler: BackgroundScheduler | BlockingScheduler, services: Services, seconds: float
 ) -> None:
     # One run of each job at a time per process (max_instances=1); other processes share the work.
-    for job, name in ((sweep, "minuteries"), (send_mail, "courriels")):
+    jobs = ((sweep, "minuteries"), (send_mail, "courriels"), (migrate, "migrations"))
+    for job, name in jobs:
         scheduler.add_job(job, "interval", seconds=seconds, args=[services], max_instances=1,
                           coalesce=True, id=name)  # fmt: skip
 

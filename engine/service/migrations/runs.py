@@ -53,6 +53,10 @@ class RunStarted:
     done: bool
 
 
+class NothingToMigrate(InvalidInput):
+    """No running dossier of the source version matches the selection."""
+
+
 class _Abandon(Exception):
     """Leave the dossier's transaction without keeping anything of it."""
 
@@ -99,7 +103,7 @@ def start(
                     f"{plan.source_version} : {', '.join(sorted(missing))}."
                 )
         if not instances:
-            raise InvalidInput(
+            raise NothingToMigrate(
                 f"Aucun dossier en cours sur la version {plan.source_version} à traiter."
             )
         run = store.start_run(
@@ -140,14 +144,14 @@ def work(
     return outcomes
 
 
-def work_all(services: Services, *, worker: str, plan_id: int | None = None) -> int:
-    """Work batches until nothing is pending (the worker's job); returns the dossiers done."""
-    done = 0
+def work_all(services: Services, *, worker: str, plan_id: int | None = None) -> list[ItemOutcome]:
+    """Work batches until nothing is pending (the worker's job, and `anct migrate`)."""
+    done: list[ItemOutcome] = []
     while True:
         outcomes = work(services, worker=worker, plan_id=plan_id)
         if not outcomes:
             return done
-        done += len(outcomes)
+        done.extend(outcomes)
 
 
 def migrate_item(services: Services, plan: Plan, item: Any) -> ItemOutcome | None:
