@@ -22,6 +22,7 @@ from .views import (
     campaigns,
     dossiers,
     inbox,
+    migrations,
     notices,
     portal,
     process_editor,
@@ -91,7 +92,7 @@ def create_app(services: service.Services, **overrides: Any) -> Flask:
     errors.init_app(app)
     register_filters(app)
     for module in (assets, inbox, tasks, dossiers, portal, notices, admin, attachments,
-                   campaigns, processes, process_editor):  # fmt: skip
+                   campaigns, processes, process_editor, migrations):  # fmt: skip
         app.register_blueprint(module.blueprint)
 
     @app.context_processor

@@ -47,12 +47,15 @@ from engine.service.catalogue import editing
 from engine.service.catalogue import processes as catalogue
 from engine.service.demo import DEMO_OWNERS, ensure_demo
 from engine.service.dossiers import drafts
+from engine.service.migrations import plans as migration_plans
 from engine.service.people import accounts, passwords
 from engine.store.models import (
     Campaign,
     DefinitionDraft,
     Draft,
     HumanTask,
+    MigrationItem,
+    MigrationPlan,
     Notification,
     OutboxMessage,
     Process,
@@ -442,10 +445,25 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             service.deploy_path(platform, PROCESSES)
             ensure_demo(platform)
             built = _build(platform, clock)
+            _second_version(platform, tmp_path_factory.mktemp("v2"))
             app = create_app(platform, SECRET_KEY="cle-de-test", TESTING=True)
             yield World(services=platform, app=app, **built)
         finally:
             platform.close()
+
+
+def _second_version(platform: service.Services, folder: Any) -> None:
+    """A v2 of the engineering request (a task renamed) and the plan n° 1 from v1 to v2 that
+    the migration routes are about."""
+    import shutil
+
+    copy = folder / PROCESS
+    shutil.copytree(PROCESSES / PROCESS, copy)
+    bpmn = copy / f"{PROCESS}.bpmn"
+    text = bpmn.read_text(encoding="utf-8")
+    bpmn.write_text(text.replace('name="Qualifier le besoin"', 'name="Qualifier"'), "utf-8")
+    service.deploy_path(platform, copy)
+    migration_plans.create_plan(platform, service.Viewer.command_line(), PROCESS, 1, 2)
 
 
 @pytest.fixture(autouse=True)
@@ -680,6 +698,21 @@ def editing_state(world: World, obj: Any) -> Any:
         )  # fmt: skip
 
 
+def migration_state(world: World, obj: Any) -> Any:
+    """Plans and their dossiers: what the migration routes would change."""
+    with world.services.read() as connection:
+        return (
+            connection.execute(select(MigrationPlan.id, MigrationPlan.revision,
+                                      MigrationPlan.run_number, MigrationPlan.mapping)
+                               .order_by(MigrationPlan.id)).all(),
+            connection.execute(select(func.count()).select_from(MigrationItem)).scalar_one(),
+        )  # fmt: skip
+
+
+MIGRATIONS = f"/processus/{PROCESS}/migrations"
+PLAN = f"{MIGRATIONS}/1"
+
+
 #: A complete change of the matrix's call (a change, if let through) and a harmless invalid one.
 CALL_CHANGE = {"opens_at": "2026-01-01T09:00", "closes_at": "2026-01-02T09:00", "envelope": "1",
                "max_laureates": "1", "instruction_deadline": "", "committee_at": ""}  # fmt: skip
@@ -849,6 +882,20 @@ ROUTES: tuple[Route, ...] = (
     Route("editor.publish", "POST", fixed(f"{EDITOR}/publier"), gate(OWNERS, MOVED),
           data=lambda w, o: {"lock_version": str(w.definition_draft["lock_version"])},
           safe=lambda w, o: {"lock_version": "999"}, state=editing_state),
+    # Migration plans of running dossiers (the procedure's owners and administrators).
+    Route("migrations.index", "GET", fixed(MIGRATIONS), gate(OWNERS)),
+    Route("migrations.create", "POST", fixed(MIGRATIONS), gate(OWNERS, INVALID),
+          data=lambda w, o: {"source": "2", "cible": "1"},
+          safe=lambda w, o: {"source": "1", "cible": "1"}, state=migration_state),
+    Route("migrations.show", "GET", fixed(PLAN), gate(OWNERS)),
+    Route("migrations.save", "POST", fixed(PLAN), gate(OWNERS, INVALID),
+          data=lambda w, o: {"cible-qualifier_besoin": "instruire_demande"},
+          safe=lambda w, o: {"cible-qualifier_besoin": "rappel_prefet"}, state=migration_state),
+    Route("migrations.dry_run", "POST", fixed(f"{PLAN}/essai"), gate(OWNERS, INVALID),
+          data=no_data, safe=lambda w, o: {"references": "ING-99-2026-99999"},
+          state=migration_state),
+    Route("migrations.execute", "POST", fixed(f"{PLAN}/executer"), gate(OWNERS, INVALID),
+          data=lambda w, o: {"confirmation": "oui"}, safe=no_data, state=migration_state),
 )  # fmt: skip
 
 
