@@ -713,6 +713,17 @@ MIGRATIONS = f"/processus/{PROCESS}/migrations"
 PLAN = f"{MIGRATIONS}/1"
 
 
+def plan_path(world: World, obj: Any) -> str:
+    """The plan n° 1, at its procedure's address, or at another's (« ailleurs »: not found)."""
+    return PLAN.replace(PROCESS, "fabriques_territoire") if obj == "ailleurs" else PLAN
+
+
+def on_plan(login: str, obj: str | None) -> Expect:
+    if login not in OWNERS:
+        return FORBIDDEN
+    return HIDDEN if obj == "ailleurs" else OK
+
+
 #: A complete change of the matrix's call (a change, if let through) and a harmless invalid one.
 CALL_CHANGE = {"opens_at": "2026-01-01T09:00", "closes_at": "2026-01-02T09:00", "envelope": "1",
                "max_laureates": "1", "instruction_deadline": "", "committee_at": ""}  # fmt: skip
@@ -887,7 +898,7 @@ ROUTES: tuple[Route, ...] = (
     Route("migrations.create", "POST", fixed(MIGRATIONS), gate(OWNERS, INVALID),
           data=lambda w, o: {"source": "2", "cible": "1"},
           safe=lambda w, o: {"source": "1", "cible": "1"}, state=migration_state),
-    Route("migrations.show", "GET", fixed(PLAN), gate(OWNERS)),
+    Route("migrations.show", "GET", plan_path, on_plan, (None, "ailleurs")),
     Route("migrations.save", "POST", fixed(PLAN), gate(OWNERS, INVALID),
           data=lambda w, o: {"cible-qualifier_besoin": "instruire_demande"},
           safe=lambda w, o: {"cible-qualifier_besoin": "rappel_prefet"}, state=migration_state),

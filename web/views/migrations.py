@@ -1,11 +1,12 @@
 """Migration plans of a procedure's running dossiers: make a plan from one version to another,
 map the elements and choose for each timer, try it without changing anything, migrate, follow
 the progress and read the outcome of each dossier. Owners of the procedure and administrators
-only (the services check it on every call)."""
+only (the services check it on every call; the roles here only spare a useless query)."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -20,14 +21,27 @@ from ..access import roles_required, services, viewer
 blueprint = Blueprint("migrations", __name__, url_prefix="/processus")
 
 EDITORS = (RESPONSABLE_PROCESSUS, ADMIN)
+#: Separators of the references a person pastes (spaces, new lines, commas, semicolons).
+SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def _index(process_id: str, error: InvalidInput | None = None) -> ResponseReturnValue:
+    found = plans.plans_of(services(), viewer(), process_id)
+    page = process_page(services(), viewer(), process_id)
+    try:
+        source = int(request.values.get("source", ""))
+    except ValueError:
+        source = None
+    return render_template(
+        "migrations/index.html", page=page, plans=found, error=error, source=source,
+        form=request.form,
+    ), (422 if error else 200)  # fmt: skip
 
 
 @blueprint.get("/<process_id>/migrations", endpoint="index")
 @roles_required(*EDITORS)
 def index(process_id: str) -> ResponseReturnValue:
-    found = plans.plans_of(services(), viewer(), process_id)
-    page = process_page(services(), viewer(), process_id)
-    return render_template("migrations/index.html", page=page, plans=found, error=None)
+    return _index(process_id)
 
 
 @blueprint.post("/<process_id>/migrations", endpoint="create")
@@ -43,26 +57,39 @@ def create(process_id: str) -> ResponseReturnValue:
             raise InvalidInput("Choisissez la version source et la version cible.")
         plan_id = plans.create_plan(services(), viewer(), process_id, source, target)
     except InvalidInput as refused:
-        found = plans.plans_of(services(), viewer(), process_id)
-        page = process_page(services(), viewer(), process_id)
-        return render_template("migrations/index.html", page=page, plans=found, error=refused), 422
+        return _index(process_id, refused)
     flash("Plan de migration créé : vérifiez la correspondance, puis faites un essai.", "success")
     return redirect(url_for("migrations.show", process_id=process_id, plan_id=plan_id))
 
 
 def _page(process_id: str, plan_id: int) -> plans.PlanPage:
+    """The plan, if it is one of this procedure's (else 404, whoever asks)."""
     page = plans.plan_page(services(), viewer(), plan_id)
     if page.plan.process_id != process_id:
         abort(404)
     return page
 
 
+def _running_on_source(page: plans.PlanPage) -> int:
+    """How many dossiers run on the plan's source version (what « Migrer » would take)."""
+    versions = process_page(services(), viewer(), page.plan.process_id).versions
+    return next((v.running for v in versions if v.version == page.plan.source_version), 0)
+
+
+def _render(
+    page: plans.PlanPage, *, error: InvalidInput | None = None, form: Any = None
+) -> ResponseReturnValue:
+    fields = (error.details.get("fields") or {}) if error else {}
+    return render_template(
+        "migrations/plan.html", page=page, error=error, fields=fields, form=form or {},
+        statuses=plans.STATUSES, running=_running_on_source(page),
+    ), (422 if error else 200)  # fmt: skip
+
+
 @blueprint.get("/<process_id>/migrations/<int:plan_id>", endpoint="show")
 @roles_required(*EDITORS)
 def show(process_id: str, plan_id: int) -> ResponseReturnValue:
-    return render_template(
-        "migrations/plan.html", page=_page(process_id, plan_id), error=None, statuses=plans.STATUSES
-    )
+    return _render(_page(process_id, plan_id))
 
 
 @blueprint.post("/<process_id>/migrations/<int:plan_id>", endpoint="save")
@@ -70,21 +97,19 @@ def show(process_id: str, plan_id: int) -> ResponseReturnValue:
 def save(process_id: str, plan_id: int) -> ResponseReturnValue:
     page = _page(process_id, plan_id)
     mapping = {
-        row.source.id: request.form.get(f"cible-{row.source.id}", "")
-        for row in page.rows
-        if f"cible-{row.source.id}" in request.form
+        name.removeprefix("cible-"): value.strip()
+        for name, value in request.form.items()
+        if name.startswith("cible-")
     }
     rearm = [
-        t.source.id
-        for t in page.timers
-        if request.form.get(f"minuterie-{t.source.id}") == "rearmer"
+        name.removeprefix("minuterie-")
+        for name, value in request.form.items()
+        if name.startswith("minuterie-") and value == "rearmer"
     ]
     try:
         revision = plans.update_plan(services(), viewer(), plan_id, mapping=mapping, rearm=rearm)
     except InvalidInput as refused:
-        return render_template(
-            "migrations/plan.html", page=page, error=refused, statuses=plans.STATUSES
-        ), 422
+        return _render(page, error=refused, form=request.form)
     flash(f"Plan enregistré (révision {revision}).", "success")
     return redirect(url_for("migrations.show", process_id=process_id, plan_id=plan_id))
 
@@ -103,28 +128,26 @@ def execute(process_id: str, plan_id: int) -> ResponseReturnValue:
 
 def _run(process_id: str, plan_id: int, mode: str) -> ResponseReturnValue:
     page = _page(process_id, plan_id)
-    references = [r for r in re.split(r"[\s,;]+", request.form.get("references", "")) if r]
+    references = [r for r in SEPARATORS.split(request.form.get("references", "")) if r]
     try:
         if mode == "migration" and request.form.get("confirmation") != "oui":
             raise InvalidInput(
                 "Cochez la confirmation : la migration change les dossiers sélectionnés."
             )
         started = runs.start(
-            services(), viewer(), plan_id, mode=mode, references=references,
+            services(), viewer(), plan_id, mode=mode, references=references or None,
             territory=request.form.get("territoire", "").strip() or None,
             retry=request.form.get("reprise") == "oui",
         )  # fmt: skip
     except InvalidInput as refused:
-        return render_template(
-            "migrations/plan.html", page=page, error=refused, statuses=plans.STATUSES
-        ), 422
-    what = "Essai" if mode == "essai" else "Migration"
+        return _render(page, error=refused, form=request.form)
+    what = "Essai à blanc" if mode == "essai" else "Migration"
     if started.done:
-        flash(f"{what} fait sur {started.total} dossier(s) : voir les résultats.", "success")
+        flash(f"{what} terminé(e) sur {started.total} dossier(s) : voir les résultats.", "success")
     else:
         flash(
-            f"{what} lancé(e) sur {started.total} dossiers : le traitement se fait en arrière-plan, "
-            "par lots ; cette page montre l'avancement.",
+            f"{what} lancé(e) sur {started.total} dossiers : le traitement se fait en "
+            "arrière-plan, par lots ; cette page montre l'avancement.",
             "info",
         )
     return redirect(url_for("migrations.show", process_id=process_id, plan_id=plan_id))
