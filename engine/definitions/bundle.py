@@ -17,6 +17,7 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 
 from ..errors import WARNING, DefinitionProblem, InvalidDefinition
 from ..forms import FormProblem, check_form
@@ -224,6 +225,21 @@ def build_specs(
     return _parse(files, process_id)
 
 
+def connect_loops(process: Any) -> None:
+    """Tie each multi-instance's instances to it as soon as the specs are parsed.
+
+    SpiffWorkflow connects an instance's completion to its loop (`merge_child`) only when the
+    loop creates its first instance, on the spec object that created it. Specs parsed again (a
+    restart, another version after a migration) have created none: instances already running
+    would never be merged back, and the loop would wait forever once the last one is done."""
+    for task_spec in process.task_specs.values():
+        if not isinstance(task_spec, LoopTask):
+            continue
+        child = process.task_specs.get(getattr(task_spec, "task_spec", "") or "")
+        if child is not None and not child.completed_event.is_connected(task_spec.merge_child):
+            child.completed_event.connect(task_spec.merge_child)
+
+
 def _parse(files: Mapping[str, str], process_id: str) -> tuple[BpmnProcessSpec, dict[str, Any]]:
     parser = AnctBpmnParser()
     roots = {}
@@ -240,7 +256,13 @@ def _parse(files: Mapping[str, str], process_id: str) -> tuple[BpmnProcessSpec, 
             else:
                 parser.add_bpmn_xml(root, filename=name)
         current = None
-        return parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
+        spec, subprocess_specs = (
+            parser.get_spec(process_id),
+            parser.get_subprocess_specs(process_id),
+        )
+        for process in [spec, *subprocess_specs.values()]:
+            connect_loops(process)
+        return spec, subprocess_specs
     except ValidationException as exc:
         file_name = exc.file_name or current or next(iter(files))
         line = exc.line_number or _line_of(roots.get(file_name), exc.id)

@@ -404,20 +404,37 @@ def _attached(spec: Any) -> list[str]:
 
 
 def _loop_definition(spec: Any) -> tuple[Any, ...]:
+    """What a multi-instance is made of, comparable between two parses of the diagrams (the
+    data references are objects without equality: they are compared by their variables)."""
     child = spec._wf_spec.task_specs.get(getattr(spec, "task_spec", "") or "")
     return (
         type(spec).__name__,
-        str(getattr(spec, "cardinality", None)),
-        str(getattr(spec, "data_input", None)),
-        str(getattr(spec, "data_output", None)),
-        str(getattr(spec, "input_item", None)),
-        str(getattr(spec, "output_item", None)),
-        str(getattr(spec, "condition", None)),
+        *(
+            _described(getattr(spec, name, None))
+            for name in (
+                "cardinality", "data_input", "data_output", "input_item", "output_item",
+                "condition",
+            )
+        ),
         type(child).__name__ if child is not None else None,
-    )
+    )  # fmt: skip
+
+
+def _described(value: Any) -> Any:
+    """A loop's expression as written, or a data reference as the variable it names."""
+    if value is None or isinstance(value, str):
+        return value
+    if hasattr(value, "bpmn_id"):
+        return (type(value).__name__, value.bpmn_id)
+    return str(value)
 
 
 def _type_key(spec: Any) -> str:
+    """Elements of the same key may be mapped onto each other. Multi-instances share one key
+    whether parallel or sequential: a change between the two is a change of their definition
+    (refused while they run, with that reason), not of their type."""
+    if isinstance(spec, LoopTask):
+        return "MultiInstance"
     definition = getattr(spec, "event_definition", None)
     if isinstance(definition, CycleTimerEventDefinition):
         event = ":cycle"

@@ -12,7 +12,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, exists, func, or_, select, tuple_, update
+from sqlalchemy import Connection, Row, and_, case, exists, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .instances import RUNNING
@@ -113,6 +113,13 @@ def running_instances(
     if territory:
         query = query.where(_INSTANCES.c.territory == territory)
     return list(connection.execute(query.order_by(_INSTANCES.c.id)))
+
+
+def running_count(connection: Connection, version_id: int) -> int:
+    query = select(func.count()).where(
+        _INSTANCES.c.process_version_id == version_id, _INSTANCES.c.status == RUNNING
+    )
+    return connection.execute(query).scalar_one()
 
 
 def items_with_status(connection: Connection, plan_id: int, statuses: Collection[str]) -> list[int]:
@@ -268,12 +275,16 @@ def progress(connection: Connection, plan_id: int, run_number: int) -> dict[str,
 def outcomes(
     connection: Connection, plan_id: int, *, statuses: Collection[str] | None = None, limit: int
 ) -> list[Row[Any]]:
-    """The plan's items with their last outcome, refused and conflicts first."""
+    """The plan's items with their last outcome, refused and conflicts first, then those still
+    waiting, then the others."""
     query = select(_ITEMS).where(_ITEMS.c.plan_id == plan_id)
     if statuses:
         query = query.where(_ITEMS.c.status.in_(list(statuses)))
-    order = func.coalesce(_ITEMS.c.status, "")
-    return list(connection.execute(query.order_by(order.desc(), _ITEMS.c.instance_id).limit(limit)))
+    order = case(
+        (_ITEMS.c.pending.is_(True), 2), (_ITEMS.c.status == REFUSED, 0),
+        (_ITEMS.c.status == CONFLICT, 1), else_=3,
+    )  # fmt: skip
+    return list(connection.execute(query.order_by(order, _ITEMS.c.instance_id).limit(limit)))
 
 
 def waiting_counts(connection: Connection, version_id: int) -> dict[str, int]:

@@ -71,9 +71,8 @@ def _page(process_id: str, plan_id: int) -> plans.PlanPage:
 
 
 def _running_on_source(page: plans.PlanPage) -> int:
-    """How many dossiers run on the plan's source version (what « Migrer » would take)."""
-    versions = process_page(services(), viewer(), page.plan.process_id).versions
-    return next((v.running for v in versions if v.version == page.plan.source_version), 0)
+    """The running dossiers of the plan's source version (what a migration would take)."""
+    return page.running
 
 
 def _render(

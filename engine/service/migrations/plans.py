@@ -88,6 +88,8 @@ class PlanPage:
     progress: dict[str, int]
     outcomes: list[Any] = field(default_factory=list)
     may_edit: bool = False
+    #: Running dossiers of the source version (what a migration of them all would take).
+    running: int = 0
 
 
 def load(connection: Connection, plan_id: int) -> Plan:
@@ -227,6 +229,7 @@ def plan_page(services: Services, viewer: Viewer, plan_id: int, *, limit: int = 
         waiting = store.waiting_counts(connection, plan.source_version_id)
         progress = store.progress(connection, plan.id, plan.run_number)
         outcomes = store.outcomes(connection, plan.id, limit=limit)
+        running = store.running_count(connection, plan.source_version_id)
     by_id = {e.id: e for e in targets}
     rows, timers = [], []
     for source in sources:
@@ -240,4 +243,4 @@ def plan_page(services: Services, viewer: Viewer, plan_id: int, *, limit: int = 
             )
         choices = [e for e in targets if e.type_key == source.type_key and e.scope == source.scope]
         rows.append(MappingRow(source, target, bool(chosen), choices, waiting.get(source.id, 0)))
-    return PlanPage(plan, rows, timers, progress, outcomes, may_edit=True)
+    return PlanPage(plan, rows, timers, progress, outcomes, may_edit=True, running=running)

@@ -124,7 +124,14 @@ def start(
 def work(
     services: Services, *, worker: str, plan_id: int | None = None, limit: int = BATCH
 ) -> list[ItemOutcome]:
-    """Claim up to `limit` pending dossiers and migrate (or try) each in its own transaction."""
+    """Claim up to `limit` pending dossiers and migrate (or try) each in its own transaction;
+    the outcomes of those this worker dealt with (not those another worker did first)."""
+    return _work(services, worker=worker, plan_id=plan_id, limit=limit)[1]
+
+
+def _work(
+    services: Services, *, worker: str, plan_id: int | None, limit: int
+) -> tuple[int, list[ItemOutcome]]:
     now = services.clock.now()
     with services.write() as connection:
         items = store.claim_items(
@@ -141,15 +148,15 @@ def work(
             outcomes.append(outcome)
     for plan in plans.values():
         _finish(services, plan)
-    return outcomes
+    return len(items), outcomes
 
 
 def work_all(services: Services, *, worker: str, plan_id: int | None = None) -> list[ItemOutcome]:
     """Work batches until nothing is pending (the worker's job, and `anct migrate`)."""
     done: list[ItemOutcome] = []
     while True:
-        outcomes = work(services, worker=worker, plan_id=plan_id)
-        if not outcomes:
+        claimed, outcomes = _work(services, worker=worker, plan_id=plan_id, limit=BATCH)
+        if not claimed:
             return done
         done.extend(outcomes)
 
@@ -203,7 +210,8 @@ def _attempt(work: UnitOfWork, plan: Plan, item: Any) -> ItemOutcome:
         return _record(work, item, plan, refused)
     history = {
         "kind": "migration",
-        "label": f"Migré de la version {plan.source_version} à la version {plan.target_version}",
+        "label": f"Migré de la version {plan.source_version} à la version {plan.target_version}"
+        f" (plan de migration n° {plan.id})",
         "changes": {
             "plan": plan.id, "revision": plan.revision, "de": plan.source_version,
             "vers": plan.target_version, "elements": result.moved,
