@@ -103,6 +103,8 @@ CASES = {
     "formulaire": (["v1", "v2"], {"categorie": "c"}, None, migration.FORM, "examiner",
                    "Catégorie"),
     "role": (["v1", "v2"], {}, None, migration.ROLE, "examiner", "« equipe_nationale »"),
+    "evenements": (["v1", "v2"], {}, None, migration.ATTACHED, "examiner",
+                   "événements attachés"),
 }  # fmt: skip
 
 
