@@ -12,9 +12,11 @@ from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from cli.main import main
 from engine import service
 from engine.clock import ManualClock
 from engine.config import Settings
@@ -117,3 +119,19 @@ def deployed(services: service.Services) -> service.Services:
     service.deploy_path(services, FIXTURES)
     name_people(services)
     return services
+
+
+@pytest.fixture
+def anct(database_url, monkeypatch):
+    """`anct("deploy", PATH)`: the command line on the test database; asserts the exit code."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    runner = CliRunner()
+
+    def run(*args: str, code: int | None = 0):
+        """`code=None`: any exit code (a command that fails on purpose some of the times)."""
+        result = runner.invoke(main, list(args), catch_exceptions=False)
+        if code is not None:
+            assert result.exit_code == code, result.output + result.stderr
+        return result
+
+    return run

@@ -13,26 +13,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner
 
-from cli.main import main
 from engine import service
 from tests.conftest import FIXTURES
-
-
-@pytest.fixture
-def anct(database_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    runner = CliRunner()
-
-    def run(*args: str, code: int | None = 0):
-        """`code=None`: any exit code (a command that fails on purpose some of the times)."""
-        result = runner.invoke(main, list(args), catch_exceptions=False)
-        if code is not None:
-            assert result.exit_code == code, result.output + result.stderr
-        return result
-
-    return run
 
 
 def test_from_clean_database_to_completed_instance(anct):

@@ -4,25 +4,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from click.testing import CliRunner
-
-from cli.main import main
 from tests.conftest import FIXTURES
-
-
-@pytest.fixture
-def anct(database_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    runner = CliRunner()
-
-    def run(*args: str, code: int | None = 0):
-        result = runner.invoke(main, list(args), catch_exceptions=False)
-        if code is not None:
-            assert result.exit_code == code, result.output + result.stderr
-        return result
-
-    return run
 
 
 def two_versions(anct, tmp_path, replace: tuple[str, str]) -> list[str]:

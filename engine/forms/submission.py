@@ -142,20 +142,13 @@ def validate_submission(
     """
     form = validator.schema
     data, ignored = apply_conditions(form, data)
-    errors: dict[str, str] = {}
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
-        if _field(error) not in ignored:
-            errors.setdefault(_field(error), _message(error, form))
+    errors = _schema_errors(validator, data, ignored)
     for name, message in person_errors(form, data, people or {}).items():
         errors.setdefault(name, message)
     for name, message in rule_errors(form, data, errors).items():
         errors.setdefault(name, message)
     if errors:
-        labels = form.get("properties", {})
-        parts = [
-            f"{labels.get(name.split('.')[0], {}).get('title', name)} : {message}"
-            for name, message in errors.items()
-        ]
+        parts = labelled(form, errors)
         prefix = f"Formulaire « {title or form.get('title', '')} » incomplet ou invalide — "
         raise InvalidInput(prefix + " ; ".join(parts), fields=errors)
     return {name: value for name, value in data.items() if name in form["properties"]}
@@ -171,8 +164,30 @@ def entered_value_errors(validator: Draft202012Validator, data: dict[str, Any]) 
         if name in form.get("properties", {}) and value not in (None, "", [], {})
     }
     given, ignored = apply_conditions(form, given)
+    return _schema_errors(validator, given, ignored, missing=False)
+
+
+def labelled(form: dict[str, Any], errors: Mapping[str, str]) -> list[str]:
+    """« Field title : message » for each error, in the order given."""
+    fields = form.get("properties", {})
+    return [
+        f"{fields.get(name.split('.')[0], {}).get('title', name)} : {message}"
+        for name, message in errors.items()
+    ]
+
+
+def _schema_errors(
+    validator: Draft202012Validator,
+    data: dict[str, Any],
+    ignored: Collection[str],
+    *,
+    missing: bool = True,
+) -> dict[str, str]:
+    """Field → first message of the schema's errors, fields the conditions left out ignored
+    (and missing values too, unless `missing`)."""
+    form = validator.schema
     errors: dict[str, str] = {}
-    for error in sorted(validator.iter_errors(given), key=lambda e: list(e.absolute_path)):
-        if error.validator != "required" and _field(error) not in ignored:
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+        if (missing or error.validator != "required") and _field(error) not in ignored:
             errors.setdefault(_field(error), _message(error, form))
     return errors

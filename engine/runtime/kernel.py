@@ -173,15 +173,8 @@ def _relabel(
     """The open tasks and timers that stayed but whose element changed id, name or form."""
     for task_id, task in after.tasks.items():
         previous = before.tasks.get(task_id)
-        if previous is None:
-            continue
-        name = _named(evaluation, workflow.get_task_from_id(UUID(task_id)), task)
-        previous_name = _named(evaluation, workflow.get_task_from_id(UUID(task_id)), previous)
-        if (task.bpmn_id, task.name, task.form_ref) != (
-            previous.bpmn_id,
-            previous.name,
-            previous.form_ref,
-        ) or name != previous_name:
+        if previous is not None and _label(task) != _label(previous):
+            name = _named(evaluation, workflow.get_task_from_id(UUID(task_id)), task)
             write.relabelled_tasks.append(
                 TaskRow(task.id, task.bpmn_id, name, task.role, task.form_ref, None, None)
             )
@@ -195,6 +188,11 @@ def _relabel(
             write.relabelled_timers.append(
                 TimerRow(timer.id, timer.bpmn_id, timer.name, timer.kind, timer.due_at)
             )
+
+
+def _label(task: snapshot.OpenTask) -> tuple[str, str, str | None, str | None]:
+    """What a task row's element, name and form are made of (`pour` names the signatory)."""
+    return task.bpmn_id, task.name, task.form_ref, task.properties.get("pour")
 
 
 def _audit(

@@ -14,7 +14,7 @@ or the migrated workflow, never half of one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -38,8 +38,6 @@ from ..clock import TIMER_NOW
 #: States of a task the workflow is waiting at (as opposed to finished or merely predicted).
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 PREDICTED = TaskState.FUTURE | TaskState.PREDICTED_MASK
-#: Whether a re-armed timer's due date is computed again from the migration time, or kept.
-KEEP, REARM = "garder", "rearmer"
 
 #: Why a dossier cannot move (rule → what the person reads, completed with the element).
 NO_TARGET = "sans_cible"
@@ -65,7 +63,6 @@ class Element:
     #: Elements may be mapped onto each other only with the same `type_key`.
     type_key: str
     lane: str | None = None
-    form: str | None = None
     #: A timer's expression (its deadline as written in the diagram).
     timer: str | None = None
 
@@ -76,14 +73,6 @@ class Refusal:
     element_name: str
     rule: str
     reason: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {
-            "element_id": self.element_id,
-            "element_name": self.element_name,
-            "rule": self.rule,
-            "reason": self.reason,
-        }
 
 
 @dataclass
@@ -122,7 +111,6 @@ def elements(spec: Any, subprocess_specs: Mapping[str, Any]) -> list[Element]:
                 continue
             if task_spec.name.endswith(" [child]"):
                 continue
-            extensions = getattr(task_spec, "extensions", {}) or {}
             definition = getattr(task_spec, "event_definition", None)
             found.append(
                 Element(
@@ -132,7 +120,6 @@ def elements(spec: Any, subprocess_specs: Mapping[str, Any]) -> list[Element]:
                     scope=scope,
                     type_key=_type_key(task_spec),
                     lane=getattr(task_spec, "lane", None),
-                    form=extensions.get("formJsonSchemaFilename"),
                     timer=getattr(definition, "expression", None)
                     if isinstance(definition, TimerEventDefinition)
                     else None,
@@ -160,22 +147,21 @@ def migrate(
         for task_spec in process.task_specs.values()
     }
     refusals: list[Refusal] = []
-    plans: list[tuple[Any, Any, dict[Any, Any], list[Any]]] = []
+    aligned: list[_Alignment] = []
     for sub, target in scopes:
         if target is None:
             if sub.get_tasks(state=ACTIVE):
                 refusals.append(_refuse(sub.spec, SCOPE_CHANGE, "le sous-processus n'existe plus"))
             continue
-        specs, splice = _align(sub, target, rules, target_scope_of, refusals, check_form)
-        plans.append((sub, target, specs, splice))
+        aligned.append(_align(sub, target, rules, target_scope_of, refusals, check_form))
     if refusals:
         return Outcome(refusals)
-    outcome = Outcome([])
-    for sub, target, specs, splice in plans:
-        _apply(sub, target, specs, splice, rules, now, outcome)
+    outcome = Outcome([], workflow)
+    for alignment in aligned:
+        _apply(alignment, rules, now, outcome)
     workflow.spec = target_spec
     workflow.subprocess_specs = dict(target_subprocess_specs)
-    return Outcome([], workflow, outcome.moved, outcome.rearmed)
+    return outcome
 
 
 def _scopes(
@@ -189,6 +175,18 @@ def _scopes(
     return found
 
 
+@dataclass
+class _Alignment:
+    """What moving one (sub-)workflow does: each kept task → its target spec, the finished
+    tasks spliced out, the predicted ones predicted again."""
+
+    sub: Any
+    target: Any
+    specs: dict[Any, Any]
+    splice: list[Any]
+    predicted: list[Any]
+
+
 def _align(
     sub: Any,
     target: Any,
@@ -196,30 +194,28 @@ def _align(
     target_scope_of: Mapping[str, str],
     refusals: list[Refusal],
     check_form: FormCheck | None,
-) -> tuple[dict[Any, Any], list[Any]]:
-    """Each kept task → its target spec; the finished tasks to splice out. Refusals are
-    appended for the waiting tasks that cannot move."""
-    specs: dict[Any, Any] = {}
-    splice = []
-    pruned = _predicted_below_active(sub)
+) -> _Alignment:
+    """How the (sub-)workflow moves onto `target`; refusals are appended for the waiting
+    tasks that cannot move."""
+    alignment = _Alignment(sub, target, {}, [], _predicted_below_active(sub))
+    pruned = {task.id for task in alignment.predicted}
     for task in sub.get_tasks(skip_subprocesses=True):
         if task.id in pruned:
             continue
-        source = task.task_spec
-        name = _target_name(source, rules)
+        name = _target_name(task.task_spec, rules)
         candidate = target.task_specs.get(name)
-        if task.has_state(ACTIVE) or task.has_state(TaskState.FUTURE):
-            problem = _check_active(task, candidate, rules, target_scope_of, check_form)
+        if task.has_state(ACTIVE | TaskState.FUTURE):
+            problem = _check_active(task, name, candidate, rules, target_scope_of, check_form)
             if problem is not None:
                 if problem not in refusals:
                     refusals.append(problem)
                 continue
-            specs[task] = candidate
+            alignment.specs[task] = candidate
         elif candidate is None:
-            splice.append(task)
+            alignment.splice.append(task)
         else:
-            specs[task] = candidate
-    return specs, splice
+            alignment.specs[task] = candidate
+    return alignment
 
 
 def _target_name(source: Any, rules: Rules) -> str:
@@ -237,14 +233,17 @@ def _target_name(source: Any, rules: Rules) -> str:
 
 def _check_active(
     task: Any,
+    name: str,
     candidate: Any,
     rules: Rules,
     target_scope_of: Mapping[str, str],
     check_form: FormCheck | None,
 ) -> Refusal | None:
+    """Why a waiting (or definite future) task cannot become `candidate`, the target spec
+    called `name`; None if it can."""
     source = task.task_spec
     if candidate is None:
-        elsewhere = target_scope_of.get(_target_name(source, rules))
+        elsewhere = target_scope_of.get(name)
         if elsewhere is not None:
             return _refuse(source, SCOPE_CHANGE, f"l'élément est passé dans « {elsewhere} »")
         return _refuse(source, NO_TARGET, "il n'a pas d'équivalent dans la version cible")
@@ -273,17 +272,15 @@ def _check_active(
         return _refuse(
             source, ATTACHED, "les événements attachés à la tâche ouverte ne sont plus les mêmes"
         )
-    if isinstance(source, Join) and task.has_state(TaskState.WAITING):
-        arrived = {
-            _target_name(parent.task_spec, rules)
-            for parent in [task.parent]
-            if parent is not None and parent.has_state(TaskState.COMPLETED)
-        }
-        accepted = {spec.name for spec in getattr(candidate, "inputs", [])}
-        if not arrived <= accepted:
-            return _refuse(
-                source, JOIN, "des branches déjà arrivées ne mènent plus à cette jonction"
-            )
+    arrived = task.parent
+    if (
+        isinstance(source, Join)
+        and task.has_state(TaskState.WAITING)
+        and arrived is not None
+        and arrived.has_state(TaskState.COMPLETED)
+        and _target_name(arrived.task_spec, rules) not in {s.name for s in candidate.inputs}
+    ):
+        return _refuse(source, JOIN, "des branches déjà arrivées ne mènent plus à cette jonction")
     if check_form is not None and _is_human(task):
         form = (getattr(candidate, "extensions", {}) or {}).get("formJsonSchemaFilename")
         if form:
@@ -296,28 +293,21 @@ def _check_active(
     return None
 
 
-def _apply(
-    sub: Any,
-    target: Any,
-    specs: dict[Any, Any],
-    splice: list[Any],
-    rules: Rules,
-    now: datetime,
-    outcome: Outcome,
-) -> None:
-    for task in _predicted_below_active(sub).values():
+def _apply(alignment: _Alignment, rules: Rules, now: datetime, outcome: Outcome) -> None:
+    sub = alignment.sub
+    for task in alignment.predicted:
         _remove(sub, task)
-    for task in splice:
+    for task in alignment.splice:
         _splice(sub, task)
     rearm = []
-    for task, candidate in specs.items():
+    for task, candidate in alignment.specs.items():
         source_id = getattr(task.task_spec, "bpmn_id", None)
         if task.has_state(ACTIVE) and (_is_human(task) or _is_timer(task.task_spec)):
             outcome.moved[source_id] = candidate.bpmn_id
             if task.has_state(TaskState.WAITING) and source_id in rules.rearm:
                 rearm.append((task, source_id))
         task.task_spec = candidate
-    sub.spec = target
+    sub.spec = alignment.target
     token = TIMER_NOW.set(now)
     try:
         for task, source_id in rearm:
@@ -329,8 +319,8 @@ def _apply(
         TIMER_NOW.reset(token)
 
 
-def _predicted_below_active(sub: Any) -> dict[Any, Any]:
-    """The predicted tasks hanging below a waiting task (by id), to predict again."""
+def _predicted_below_active(sub: Any) -> list[Any]:
+    """The predicted tasks hanging below a waiting task, to predict again."""
     found: dict[Any, Any] = {}
     for task in sub.get_tasks(state=ACTIVE, skip_subprocesses=True):
         pending = [child for child in task.children if child.has_state(PREDICTED)]
@@ -339,7 +329,7 @@ def _predicted_below_active(sub: Any) -> dict[Any, Any]:
             if child.id not in found:
                 found[child.id] = child
                 pending.extend(child.children)
-    return found
+    return list(found.values())
 
 
 def _remove(sub: Any, task: Any) -> None:
@@ -477,11 +467,3 @@ def _refuse(spec: Any, rule: str, reason: str) -> Refusal:
     element_id = getattr(spec, "bpmn_id", None) or spec.name
     name = getattr(spec, "bpmn_name", None) or element_id
     return Refusal(element_id, name, rule, f"« {name} » ({element_id}) : {reason}")
-
-
-def waiting_elements(workflow: BpmnWorkflow) -> Iterable[tuple[str, str]]:
-    """(element id, name) of the places the workflow waits at, in every scope."""
-    for task in workflow.get_tasks(state=ACTIVE):
-        kind = _kind(task.task_spec)
-        if kind is not None and getattr(task.task_spec, "bpmn_id", None):
-            yield task.task_spec.bpmn_id, task.task_spec.bpmn_name or task.task_spec.bpmn_id

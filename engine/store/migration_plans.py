@@ -250,11 +250,6 @@ def finish_run(connection: Connection, plan_id: int, run_number: int, now: datet
     return result.rowcount == 1
 
 
-def plans_with_pending(connection: Connection) -> list[int]:
-    query = select(_ITEMS.c.plan_id).where(_ITEMS.c.pending.is_(True)).distinct()
-    return sorted(connection.execute(query).scalars())
-
-
 def progress(connection: Connection, plan_id: int, run_number: int) -> dict[str, int]:
     """Counts of the current run's items: 'total', 'pending' and one per outcome."""
     query = (

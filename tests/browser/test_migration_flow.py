@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 from playwright.sync_api import expect
 
 from engine import service
 from tests.browser.conftest import screenshot
-from tests.procedures.conftest import GUERET, PROCESSES
+from tests.procedures.conftest import GUERET, publish_edited
 from tests.procedures.test_demande_ingenierie import DEPOT
 
 PROCESS = "demande_ingenierie"
@@ -25,13 +24,12 @@ SHOTS = Path(os.environ.get("ANCT_SHOTS", "/tmp/shots"))
 def publish_v2(services, folder: Path) -> None:
     """A v2 where the préfet's qualification has another id (it needs a mapping) and its
     reminder comes later."""
-    shutil.copytree(PROCESSES / PROCESS, folder / PROCESS)
-    bpmn = folder / PROCESS / f"{PROCESS}.bpmn"
-    text = bpmn.read_text(encoding="utf-8")
-    text = text.replace("qualifier_besoin", "qualifier_demande")
-    text = text.replace('name="Qualifier le besoin"', 'name="Qualifier la demande"')
-    bpmn.write_text(text.replace('"P14D"', '"P21D"'), encoding="utf-8")
-    service.deploy_path(services, folder / PROCESS)
+    publish_edited(
+        services, folder, PROCESS,
+        lambda text: text.replace("qualifier_besoin", "qualifier_demande")
+        .replace('name="Qualifier le besoin"', 'name="Qualifier la demande"')
+        .replace('"P14D"', '"P21D"'),
+    )  # fmt: skip
 
 
 def shoot(page, name: str) -> None:

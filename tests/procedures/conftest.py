@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -32,6 +34,18 @@ def deploy(services, people) -> Callable[[str], service.Services]:
         return services
 
     return run
+
+
+def publish_edited(
+    services: service.Services, folder: Path, process_id: str, edit: Callable[[str], str]
+) -> None:
+    """Publish the next version of one of the procedures: its folder copied under `folder`,
+    its BPMN text changed by `edit` (a migration's target)."""
+    copy = folder / process_id
+    shutil.copytree(PROCESSES / process_id, copy)
+    bpmn = copy / f"{process_id}.bpmn"
+    bpmn.write_text(edit(bpmn.read_text(encoding="utf-8")), encoding="utf-8")
+    service.deploy_path(services, copy)
 
 
 def person(login: str, role: str, scope: str | None = None) -> service.Viewer:

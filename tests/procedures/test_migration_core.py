@@ -3,23 +3,18 @@ deadline; dossiers waiting at the qualification migrate and go on, refusals leav
 
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
 
 from engine import service
 from engine.service.migrations import plans, runs
 from tests.procedures import test_demande_ingenierie as ing
-from tests.procedures.conftest import PROCESSES, only_task
+from tests.procedures.conftest import only_task, publish_edited
 
 PROCESS = "demande_ingenierie"
 
 
 def publish_v2(services, tmp_path, edit) -> None:
-    folder = tmp_path / "v2" / PROCESS
-    shutil.copytree(PROCESSES / PROCESS, folder)
-    bpmn = folder / f"{PROCESS}.bpmn"
-    bpmn.write_text(edit(bpmn.read_text(encoding="utf-8")), encoding="utf-8")
-    service.deploy_path(services, folder)
+    publish_edited(services, tmp_path / "v2", PROCESS, edit)
 
 
 def dossier(services, reference):

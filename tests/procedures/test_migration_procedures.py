@@ -13,26 +13,24 @@ jumps to the next timer, so all of them live on one timeline as real dossiers wo
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
 from lxml import etree
 
 from engine import service
-from engine.service.campaigns import calls
 from engine.service.migrations import plans, runs
 from tests.files import staged
 from tests.procedures import test_demande_ingenierie as ing
 from tests.procedures import test_fabriques_territoire as fab
 from tests.procedures import test_pass_numerique as pn
+from tests.procedures import test_reachability as reachability
 from tests.procedures import test_territoires_en_renouveau as ter
-from tests.procedures.conftest import PROCESSES
+from tests.procedures.conftest import PROCESSES, publish_edited
 
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
@@ -153,11 +151,9 @@ def _insert_after(root: etree._Element, after: str, new_id: str) -> None:
 
 
 def publish_v2(services, tmp_path, process_id: str) -> None:
-    folder = tmp_path / "v2" / process_id
-    shutil.copytree(PROCESSES / process_id, folder)
-    bpmn = folder / f"{process_id}.bpmn"
-    bpmn.write_text(edited(bpmn.read_text(encoding="utf-8"), EDITS[process_id]), "utf-8")
-    service.deploy_path(services, folder)
+    publish_edited(
+        services, tmp_path / "v2", process_id, lambda text: edited(text, EDITS[process_id])
+    )
 
 
 def user_tasks(process_id: str) -> set[str]:
@@ -215,15 +211,8 @@ class Procedure:
 
 
 def open_call(module) -> Callable[[Any, service.Services, Any], None]:
-    def setup(deploy, services, clock) -> None:
-        deploy(module.PROCESS)
-        calls.create(
-            services, code=module.CAMPAGNE, process_id=module.PROCESS, name="Appel",
-            envelope=Decimal("45000000"), **module.FENETRE,
-        )  # fmt: skip
-        clock.set(module.DEPOT)
-
-    return setup
+    """The setup of a call for applications: its procedure deployed, the call open."""
+    return lambda deploy, services, clock: reachability.open_call(deploy, services, clock, module)
 
 
 def _reports(services, task) -> int:
@@ -578,18 +567,13 @@ def test_a_running_multi_instance_whose_definition_changed_is_refused_the_others
     before, during = (INGENIERIE.file(services, people) for _ in range(2))
     stops = {before: at("preparer_convention"), during: INGENIERIE.stops[5]}
     drive(INGENIERIE, services, people, clock, stops)
-    folder = tmp_path / "v2" / INGENIERIE.id
-    shutil.copytree(PROCESSES / INGENIERIE.id, folder)
-    bpmn = folder / f"{INGENIERIE.id}.bpmn"
-    text = bpmn.read_text(encoding="utf-8")
-    bpmn.write_text(
-        text.replace(
+    publish_edited(
+        services, tmp_path / "v2", INGENIERIE.id,
+        lambda text: text.replace(
             "<bpmn:multiInstanceLoopCharacteristics>",
             '<bpmn:multiInstanceLoopCharacteristics isSequential="true">',
         ),
-        "utf-8",
-    )
-    service.deploy_path(services, folder)
+    )  # fmt: skip
     plan_id = plans.create_plan(services, OPERATOR, INGENIERIE.id, 1, 2)
     runs.start(services, OPERATOR, plan_id, mode="migration", inline_limit=10**6)
     outcomes = {o.reference: o for o in plans.plan_page(services, OPERATOR, plan_id).outcomes}

@@ -11,12 +11,10 @@ lock version up by one, the same open task, its item `migre`, no item left pendi
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -37,7 +35,7 @@ from engine.store.models import (
     ProcessVersion,
     Timer,
 )
-from tests.conftest import FIXTURES, START, _truncate, name_people
+from tests.conftest import FIXTURES, START, name_people
 from tests.scheduler.test_worker_processes import Children, rows
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.slow, pytest.mark.timeout(240)]
@@ -51,20 +49,6 @@ CRASH_AT = LIMIT + 5
 NOW = as_utc(START) + timedelta(days=1)
 AFTER_LEASE = NOW + runs.LEASE + timedelta(minutes=1)
 NEW_NAME = "Répondre aux compléments demandés"
-
-
-@pytest.fixture
-def database(postgresql_database: str) -> str:
-    _truncate(postgresql_database)
-    return postgresql_database
-
-
-@pytest.fixture
-def children(database: str, tmp_path: Path) -> Iterator[Children]:
-    env = {**os.environ, "DATABASE_URL": database, "PYTHONUNBUFFERED": "1"}
-    running = Children(tmp_path, env)
-    yield running
-    running.stop_all()
 
 
 def prepare(database: str, children: Children, tmp_path: Path) -> tuple[int, int, float]:

@@ -10,13 +10,11 @@ to run out and are then fired by the next workers.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,7 +28,7 @@ from engine.config import Settings
 from engine.scheduler.firing import LEASE
 from engine.store.db import make_engine
 from engine.store.models import AuditEvent, ProcessInstance, Timer
-from tests.conftest import FIXTURES, START, _truncate, name_people
+from tests.conftest import FIXTURES, START, name_people
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -98,20 +96,6 @@ class Children:
             if child.poll() is None:
                 child.kill()
                 child.wait(timeout=10)
-
-
-@pytest.fixture
-def database(postgresql_database: str) -> str:
-    _truncate(postgresql_database)
-    return postgresql_database
-
-
-@pytest.fixture
-def children(database: str, tmp_path: Path) -> Iterator[Children]:
-    env = {**os.environ, "DATABASE_URL": database, "PYTHONUNBUFFERED": "1"}
-    running = Children(tmp_path, env)
-    yield running
-    running.stop_all()
 
 
 def create_dossiers(database: str, children: Children) -> float:

@@ -68,7 +68,7 @@ from engine.store.models import (
 )
 from tests.conftest import START
 from tests.files import staged
-from tests.procedures.conftest import ARDENNE_METROPOLE, GUERET, PROCESSES
+from tests.procedures.conftest import ARDENNE_METROPOLE, GUERET, PROCESSES, publish_edited
 from tests.procedures.test_demande_ingenierie import (
     ACCEPTE,
     COMITE_AT,
@@ -455,14 +455,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 def _second_version(platform: service.Services, folder: Any) -> None:
     """A v2 of the engineering request (a task renamed) and the plan n° 1 from v1 to v2 that
     the migration routes are about."""
-    import shutil
-
-    copy = folder / PROCESS
-    shutil.copytree(PROCESSES / PROCESS, copy)
-    bpmn = copy / f"{PROCESS}.bpmn"
-    text = bpmn.read_text(encoding="utf-8")
-    bpmn.write_text(text.replace('name="Qualifier le besoin"', 'name="Qualifier"'), "utf-8")
-    service.deploy_path(platform, copy)
+    publish_edited(
+        platform,
+        folder,
+        PROCESS,
+        lambda t: t.replace('name="Qualifier le besoin"', 'name="Qualifier"'),
+    )
     migration_plans.create_plan(platform, service.Viewer.command_line(), PROCESS, 1, 2)
 
 

@@ -4,13 +4,12 @@ migrates, and reads each dossier's outcome; nobody else reaches them."""
 from __future__ import annotations
 
 import functools
-import shutil
 
 import pytest
 
 from engine import service
 from engine.service.migrations import runs
-from tests.procedures.conftest import GUERET, PROCESSES
+from tests.procedures.conftest import GUERET, publish_edited
 from tests.procedures.test_demande_ingenierie import DEPOT
 from tests.web.conftest import post_form
 from tests.web.pages import seen
@@ -20,11 +19,7 @@ MIGRATIONS = f"/processus/{PROCESS}/migrations"
 
 
 def publish_v2(services, tmp_path, edit) -> None:
-    folder = tmp_path / "v2" / PROCESS
-    shutil.copytree(PROCESSES / PROCESS, folder)
-    bpmn = folder / f"{PROCESS}.bpmn"
-    bpmn.write_text(edit(bpmn.read_text(encoding="utf-8")), encoding="utf-8")
-    service.deploy_path(services, folder)
+    publish_edited(services, tmp_path / "v2", PROCESS, edit)
 
 
 @pytest.fixture

@@ -70,18 +70,13 @@ def _page(process_id: str, plan_id: int) -> plans.PlanPage:
     return page
 
 
-def _running_on_source(page: plans.PlanPage) -> int:
-    """The running dossiers of the plan's source version (what a migration would take)."""
-    return page.running
-
-
 def _render(
     page: plans.PlanPage, *, error: InvalidInput | None = None, form: Any = None
 ) -> ResponseReturnValue:
     fields = (error.details.get("fields") or {}) if error else {}
     return render_template(
         "migrations/plan.html", page=page, error=error, fields=fields, form=form or {},
-        statuses=plans.STATUSES, running=_running_on_source(page),
+        statuses=plans.STATUSES, running=page.running,
     ), (422 if error else 200)  # fmt: skip
 
 

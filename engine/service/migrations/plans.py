@@ -87,7 +87,6 @@ class PlanPage:
     timers: list[TimerRow]
     progress: dict[str, int]
     outcomes: list[Any] = field(default_factory=list)
-    may_edit: bool = False
     #: Running dossiers of the source version (what a migration of them all would take).
     running: int = 0
 
@@ -112,18 +111,14 @@ def _version_id(connection: Connection, process_id: str, number: int) -> int:
     return row.id
 
 
-def default_rearm(sources: list[Any], targets: list[Any], mapping: dict[str, str]) -> list[str]:
-    """Timers whose deadline the target writes differently are re-armed unless the owner says
-    otherwise; the others keep their due date."""
+def default_rearm(sources: list[Any], targets: list[Any]) -> list[str]:
+    """Timers whose deadline the target (same id) writes differently are re-armed unless the
+    owner says otherwise; the others keep their due date."""
     by_id = {e.id: e for e in targets}
-    rearm = []
-    for element in sources:
-        if element.timer is None:
-            continue
-        target = by_id.get(mapping.get(element.id) or element.id)
-        if target is not None and target.timer != element.timer:
-            rearm.append(element.id)
-    return rearm
+    return [
+        e.id for e in sources
+        if e.timer is not None and e.id in by_id and by_id[e.id].timer != e.timer
+    ]  # fmt: skip
 
 
 def create_plan(
@@ -138,9 +133,7 @@ def create_plan(
         source_id = _version_id(connection, process_id, source)
         target_id = _version_id(connection, process_id, target)
         rearm = default_rearm(
-            _elements(services, connection, source_id),
-            _elements(services, connection, target_id),
-            {},
+            _elements(services, connection, source_id), _elements(services, connection, target_id)
         )
         plan_id = store.insert_plan(
             connection, process_id=process_id, source_version_id=source_id,
@@ -243,4 +236,4 @@ def plan_page(services: Services, viewer: Viewer, plan_id: int, *, limit: int = 
             )
         choices = [e for e in targets if e.type_key == source.type_key and e.scope == source.scope]
         rows.append(MappingRow(source, target, bool(chosen), choices, waiting.get(source.id, 0)))
-    return PlanPage(plan, rows, timers, progress, outcomes, may_edit=True, running=running)
+    return PlanPage(plan, rows, timers, progress, outcomes, running=running)

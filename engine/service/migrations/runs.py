@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ...errors import Conflict, EngineError, InvalidInput
-from ...forms.submission import entered_value_errors
+from ...forms.submission import entered_value_errors, labelled
 from ...runtime import migration
 from ...runtime.runner import StepLog
 from ...store import migration_plans as store
@@ -177,11 +177,7 @@ def migrate_item(services: Services, plan: Plan, item: Any) -> ItemOutcome | Non
     if outcome is None:
         return None
     with services.write() as connection:
-        recorded = store.record_outcome(
-            connection, item, status=outcome.status, revision=plan.revision,
-            now=services.clock.now(), element_id=outcome.element_id, rule=outcome.rule,
-            reason=outcome.reason,
-        )  # fmt: skip
+        recorded = _write(connection, services, item, plan, outcome)
     return outcome if recorded else None
 
 
@@ -221,7 +217,7 @@ def _attempt(work: UnitOfWork, plan: Plan, item: Any) -> ItemOutcome:
     try:
         work.save(StepLog(), audit=[history])
     except Conflict:
-        raise
+        raise  # reported as a conflict by migrate_item, not as a refusal
     except EngineError as exc:
         raise _Abandon(ItemOutcome(item.reference, store.REFUSED, exc.message)) from None
     if item.mode == store.DRY_RUN:
@@ -231,14 +227,19 @@ def _attempt(work: UnitOfWork, plan: Plan, item: Any) -> ItemOutcome:
 
 def _record(work: UnitOfWork, item: Any, plan: Plan, outcome: ItemOutcome) -> ItemOutcome:
     """Write the outcome in the dossier's transaction; abandon it if another worker was first."""
-    recorded = store.record_outcome(
-        work.connection, item, status=outcome.status, revision=plan.revision,
-        now=work.services.clock.now(), element_id=outcome.element_id, rule=outcome.rule,
-        reason=outcome.reason,
-    )  # fmt: skip
-    if not recorded:
+    if not _write(work.connection, work.services, item, plan, outcome):
         raise _Abandon(None)
     return outcome
+
+
+def _write(
+    connection: Connection, services: Services, item: Any, plan: Plan, outcome: ItemOutcome
+) -> bool:
+    return store.record_outcome(
+        connection, item, status=outcome.status, revision=plan.revision,
+        now=services.clock.now(), element_id=outcome.element_id, rule=outcome.rule,
+        reason=outcome.reason,
+    )  # fmt: skip
 
 
 def _form_check(services: Services, connection: Connection, plan: Plan) -> migration.FormCheck:
@@ -250,11 +251,7 @@ def _form_check(services: Services, connection: Connection, plan: Plan) -> migra
             validator = services.form_validator(plan.target_version_id, form_ref, connection)
         except KeyError:
             return [f"le formulaire « {form_ref} » manque à la version cible"]
-        fields = validator.schema.get("properties", {})
-        return [
-            f"{fields.get(name.split('.')[0], {}).get('title', name)} : {message}"
-            for name, message in entered_value_errors(validator, data).items()
-        ]
+        return labelled(validator.schema, entered_value_errors(validator, data))
 
     return check
 
