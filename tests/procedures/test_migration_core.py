@@ -7,6 +7,8 @@ from datetime import timedelta
 
 from engine import service
 from engine.service.migrations import plans, runs
+from engine.store import instances
+from engine.store.instances import load
 from tests.procedures import test_demande_ingenierie as ing
 from tests.procedures.conftest import only_task, publish_edited
 
@@ -60,8 +62,6 @@ def test_a_dossier_whose_task_is_gone_is_refused_and_left_intact(deploy, people,
     publish_v2(services, tmp_path, lambda text: text.replace("qualifier_besoin", "qualifier_v2"))
     operator = service.Viewer.command_line()
     with services.read() as connection:
-        from engine.store.instances import load
-
         before = load(connection, reference=reference)
     plan_id = plans.create_plan(services, operator, PROCESS, 1, 2)
     runs.start(services, operator, plan_id, mode="migration")
@@ -71,3 +71,36 @@ def test_a_dossier_whose_task_is_gone_is_refused_and_left_intact(deploy, people,
     with services.read() as connection:
         after = load(connection, reference=reference)
     assert after == before
+
+
+def test_a_dossier_that_moved_meanwhile_is_a_conflict_left_intact_then_retried(
+    deploy, people, clock, tmp_path, monkeypatch
+):
+    """The dossier was read, then another step wrote it before the migration's write (its
+    lock version moved on): the migration keeps nothing, the plan says « conflit », and the
+    dossier migrates when tried again."""
+    services = deploy(PROCESS)
+    reference = ing.deposer(services, people)
+    publish_v2(services, tmp_path, lambda text: text.replace('"P14D"', '"P20D"'))
+    operator = service.Viewer.command_line()
+    with services.read() as connection:
+        before = load(connection, reference=reference)
+    plan_id = plans.create_plan(services, operator, PROCESS, 1, 2)
+
+    def read_before_another_step(connection, **key):
+        found = load(connection, **key)
+        found.lock_version -= 1
+        return found
+
+    with monkeypatch.context() as patch:
+        patch.setattr(instances, "load", read_before_another_step)
+        runs.start(services, operator, plan_id, mode="migration")
+    [item] = plans.plan_page(services, operator, plan_id).outcomes
+    assert (item.status, item.reason) == (
+        "conflit", "le dossier a changé pendant la migration ; il est resté tel quel",
+    )  # fmt: skip
+    with services.read() as connection:
+        assert load(connection, reference=reference) == before
+
+    runs.start(services, operator, plan_id, mode="migration", retry=True)
+    assert dossier(services, reference).version == 2
