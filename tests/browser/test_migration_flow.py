@@ -127,6 +127,8 @@ def test_plan_mapping_dry_run_confirmation_results_and_history(
     history = page.get_by_test_id("historique")
     expect(history).to_contain_text("Migré de la version 1 à la version 2")
     expect(history).to_contain_text("Migration de version")
+    moved = history.locator("tr", has_text="Migration de version")
+    expect(moved).to_contain_text("Nadia Roux (processus)")
     assert (
         service.get_instance(live_services, references[0], service.Viewer.command_line()).version
         == 2

@@ -51,7 +51,11 @@ def test_a_waiting_dossier_moves_to_v2_keeps_its_task_and_goes_on(deploy, people
     assert task_after["name"] == "Qualifier la demande"
     timers = {t["bpmn_id"]: t["due_at"] for t in after.timers}
     assert timers["rappel_prefet"] == clock.now() + timedelta(days=20)
-    assert any("Migré de la version 1 à la version 2" in (e["label"] or "") for e in after.history)
+    [moved] = [e for e in after.history if e["kind"] == "migration"]
+    assert (
+        moved["label"] == f"Migré de la version 1 à la version 2 (plan de migration n° {plan_id})"
+    )
+    assert moved["actor"] == operator.login
     ing.qualifier(services, people, reference, ing.TRANSMISSION)
     assert "instruire_demande" in ing.open_tasks(services, reference)
 

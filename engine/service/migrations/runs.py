@@ -206,6 +206,7 @@ def _attempt(work: UnitOfWork, plan: Plan, item: Any) -> ItemOutcome:
         return _record(work, item, plan, refused)
     history = {
         "kind": "migration",
+        "actor": plan.run_by,
         "label": f"Migré de la version {plan.source_version} à la version {plan.target_version}"
         f" (plan de migration n° {plan.id})",
         "changes": {
