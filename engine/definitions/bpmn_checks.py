@@ -129,6 +129,8 @@ class _Checker:
             first = seen.setdefault(ident, element)
             if first is element:
                 continue
+            if local(first) == local(element) == "serviceTaskOperator":
+                continue  # one operator called by two service tasks: each reads its own
             operator = next(
                 (e for e in (first, element) if local(e) == "serviceTaskOperator"), None
             )

@@ -9,4 +9,6 @@ from __future__ import annotations
 OPERATORS: dict[str, frozenset[str]] = {
     "campagne_ouverte": frozenset({"campagne"}),
     "reserver_enveloppe": frozenset({"campagne", "montant"}),
+    "aide_du_dossier": frozenset(),
+    "enregistrer_versement": frozenset({"nature", "libelle", "montant", "date", "reference"}),
 }

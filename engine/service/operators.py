@@ -13,16 +13,30 @@ from sqlalchemy import Connection
 
 from .. import l10n
 from ..clock import Clock
-from ..errors import InvalidInput
-from .campaigns import calls
+from ..errors import InvalidInput, ProcessIncident
+from .campaigns import calls, grants
 
 
 @dataclass(frozen=True)
 class InStep:
-    """What an operator may use: the step's transaction and the clock it runs at."""
+    """What an operator may use: the step's transaction, the clock it runs at, and who the
+    step is for (`current`: the instance id once stored, and the person acting)."""
 
     connection: Connection
     clock: Clock
+    current: Callable[[], tuple[int | None, str | None]] = lambda: (None, None)
+
+    def instance_id(self) -> int:
+        found = self.current()[0]
+        if found is None:
+            raise ProcessIncident(
+                "Une aide ne peut être réservée ou versée qu'à un dossier déjà enregistré."
+            )
+        return found
+
+    @property
+    def actor(self) -> str | None:
+        return self.current()[1]
 
 
 def campagne_ouverte(step: InStep, campagne: str) -> dict[str, Any]:
@@ -42,16 +56,38 @@ def campagne_ouverte(step: InStep, campagne: str) -> dict[str, Any]:
 
 
 def reserver_enveloppe(step: InStep, campagne: str, montant: Any) -> dict[str, Any]:
-    return calls.reserve(step.connection, campagne, montant)
+    return grants.reserve(step.connection, step.instance_id(), campagne, montant, step.clock.now())
+
+
+def aide_du_dossier(step: InStep) -> dict[str, Any]:
+    found = grants.live(step.connection, step.instance_id())
+    if found is None:
+        raise InvalidInput("Ce dossier n'a pas d'aide en cours.")
+    return found.as_data()
+
+
+def enregistrer_versement(
+    step: InStep, nature: str, libelle: str, montant: Any, date: Any, reference: Any
+) -> dict[str, Any]:
+    return grants.record_payment(
+        step.connection, step.instance_id(), kind=nature, label=libelle, amount=montant,
+        paid_on=date, reference=reference, actor=step.actor, now=step.clock.now(),
+    ).as_data()  # fmt: skip
 
 
 IMPLEMENTATIONS: dict[str, Callable[..., Any]] = {
     "campagne_ouverte": campagne_ouverte,
     "reserver_enveloppe": reserver_enveloppe,
+    "aide_du_dossier": aide_du_dossier,
+    "enregistrer_versement": enregistrer_versement,
 }
 
 
-def bind(connection: Connection, clock: Clock) -> dict[str, Callable[..., Any]]:
+def bind(
+    connection: Connection,
+    clock: Clock,
+    current: Callable[[], tuple[int | None, str | None]] = lambda: (None, None),
+) -> dict[str, Callable[..., Any]]:
     """The operators as service tasks call them (by their BPMN parameters), for one step."""
-    step = InStep(connection, clock)
+    step = InStep(connection, clock, current)
     return {name: partial(function, step) for name, function in IMPLEMENTATIONS.items()}

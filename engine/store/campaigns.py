@@ -32,7 +32,12 @@ _RESERVE = (
     .values(
         granted_cents=_TABLE.c.granted_cents + bindparam("amount"), laureates=_TABLE.c.laureates + 1
     )
-    .returning(_TABLE.c.granted_cents, _TABLE.c.laureates, _TABLE.c.envelope_cents)
+    .returning(
+        _TABLE.c.granted_cents,
+        _TABLE.c.laureates,
+        _TABLE.c.envelope_cents,
+        _TABLE.c.programme_code,
+    )
 )
 _APPLICATIONS = (
     select(_TABLE.c.code, func.count(ProcessInstance.id))
@@ -95,7 +100,8 @@ def insert_campaign(connection: Connection, values: dict[str, Any]) -> None:
 
 def reserve(connection: Connection, code: str, amount_cents: int) -> Row[Any] | None:
     """Add `amount_cents` and one laureate to the totals if the envelope and the cap allow;
-    the new (granted_cents, laureates, envelope_cents), or None (nothing changed)."""
+    the new (granted_cents, laureates, envelope_cents, programme_code), or None (nothing
+    changed)."""
     return connection.execute(_RESERVE, {"b_code": code, "amount": amount_cents}).first()
 
 

@@ -269,6 +269,8 @@ class Campaign(Base):
     granted_cents: Mapped[int] = mapped_column(BigInteger)
     laureates: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The programme whose caps this call shares with its other waves, if any.
+    programme_code: Mapped[str | None] = mapped_column(ForeignKey("programmes.code"))
 
 
 class User(Base):
@@ -448,3 +450,71 @@ class MigrationItem(Base):
     attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     locked_by: Mapped[str | None] = mapped_column(String(200))
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Programme(Base):
+    """A programme whose caps hold across its successive calls (the Fabriques' 300 places and
+    45 M€ over several waves). Its totals move in the same conditional UPDATEs as its calls'."""
+
+    __tablename__ = "programmes"
+
+    code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    envelope_cents: Mapped[int] = mapped_column(BigInteger)
+    max_laureates: Mapped[int | None] = mapped_column(Integer)
+    granted_cents: Mapped[int] = mapped_column(BigInteger)
+    laureates: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Grant(Base):
+    """The grant a dossier holds on a call: what was granted, what it is now (a reduction
+    lowers it), and whether it still holds ('en_cours') or went back to the call's totals
+    ('renoncee', 'annulee', 'retiree'). The call's totals are always the sum of live grants."""
+
+    __tablename__ = "grants"
+    __table_args__ = (Index(None, "campaign_code", "status"),)
+
+    instance_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("process_instances.id"), primary_key=True
+    )
+    campaign_code: Mapped[str] = mapped_column(ForeignKey("campaigns.code"))
+    granted_cents: Mapped[int] = mapped_column(BigInteger)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class Payment(Base):
+    """A payment made on a grant ('avance', 'tranche', 'solde'): amount, date, reference of the
+    payment order. Written in the step that records it; never above what remains."""
+
+    __tablename__ = "payments"
+    __table_args__ = (Index(None, "instance_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    instance_id: Mapped[int] = mapped_column(BigId, ForeignKey("process_instances.id"))
+    kind: Mapped[str] = mapped_column(String(12))
+    label: Mapped[str] = mapped_column(String(200))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    paid_on: Mapped[str] = mapped_column(String(10))
+    reference: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class DossierTerritory(Base):
+    """Every département a dossier covers besides its own (a contract over 59 and 62): the
+    préfet of each sees the dossier and has the tasks of their département."""
+
+    __tablename__ = "dossier_territories"
+    __table_args__ = (Index(None, "territory", "instance_id"),)
+
+    instance_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("process_instances.id"), primary_key=True
+    )
+    territory: Mapped[str] = mapped_column(String(3), primary_key=True)

@@ -444,7 +444,8 @@ def test_convention_is_signed_in_either_order(appel, people, clock, order):
     assert dossier.data["date_convention"] == "2021-01-15"
     assert dossier.data["convention_signee_collectivite"] is True
     assert dossier.data["convention_signee_anct"] is True
-    assert [t["bpmn_id"] for t in dossier.tasks] == ["rapport_6_mois"]
+    assert sorted(t["bpmn_id"] for t in dossier.tasks) == ["rapport_6_mois", "verser_avance"]
+    assert dossier.data["avance_prevue"] == 45000
 
 
 def test_signature_needs_the_box_ticked(appel, people, clock):
@@ -468,11 +469,22 @@ def test_signature_needs_the_box_ticked(appel, people, clock):
 # --- Deployment reports and balance ------------------------------------------------------
 
 
+def verser_avance(services, people, reference, day="2021-01-25", mandat="MANDAT-2021-003"):
+    task = only_task(services, people["anct"], reference, "verser_avance")
+    service.complete(
+        services,
+        people["anct"],
+        task["id"],
+        {"date_versement_avance": day, "reference_avance": mandat},
+    )
+
+
 def test_reports_at_six_and_twelve_months_with_reminders_then_balance(appel, people, clock):
     reference = deposer(appel)
     retenir(appel, people, reference, 90000, clock=clock)
     clock.set(SIGNATURE)
     signer(appel, people, reference)
+    verser_avance(appel, people, reference)
     authority = people["ardenne_metropole"]
 
     # Six-month report: due 15 July 2021, reminder on 30 June 2021 (Paris midnight).
@@ -535,17 +547,19 @@ def test_reports_at_six_and_twelve_months_with_reminders_then_balance(appel, peo
     )
     assert inbox(appel, authority) == []
 
-    # Balance: paid by the national team on the final report.
+    # Balance: the State's share of the expenses (198 000 € × 90 000 / 200 000 = 89 100 €)
+    # less the advance of 45 000 €, paid by the national team on the final report.
     payment = only_task(appel, people["anct"], reference, "verser_solde")
     assert payment["due_at"] == clock.now() + timedelta(days=30)
+    assert details(appel, reference).data["solde_calcule"] == 44100
     service.complete(
         appel,
         people["anct"],
         payment["id"],
         {
-            "rapport_final_valide": True,
-            "montant_solde": 45000,
+            "decision_rapport_final": "conforme",
             "date_versement_solde": "2022-01-20",
+            "reference_solde": "MANDAT-2022-014",
         },
     )
     dossier = details(appel, reference)
@@ -554,7 +568,14 @@ def test_reports_at_six_and_twelve_months_with_reminders_then_balance(appel, peo
     data = dossier.data
     assert (data["pass_distribues_6_mois"], data["personnes_accompagnees_6_mois"]) == (4200, 850)
     assert (data["pass_distribues_12_mois"], data["personnes_accompagnees_12_mois"]) == (9800, 1930)
-    assert (data["montant_accorde"], data["montant_solde"]) == (90000, 45000)
+    assert (data["montant_accorde"], data["solde_calcule"]) == (90000, 44100)
+    assert [
+        (p["nature"], p["montant"], p["date"], p["reference"]) for p in data["aide"]["versements"]
+    ] == [
+        ("avance", 45000, "2021-01-25", "MANDAT-2021-003"),
+        ("solde", 44100, "2022-01-20", "MANDAT-2022-014"),
+    ]
+    assert (data["aide"]["verse"], data["aide"]["reste"]) == (89100, 900)
     assert data["date_convention"] == "2021-01-15"
     assert [e["kind"] for e in dossier.history][-1] == "dossier_termine"
     state = calls.get(appel, CAMPAGNE)

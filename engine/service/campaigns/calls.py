@@ -128,7 +128,9 @@ def open_in(connection: Connection, process_id: str, now: datetime) -> list[Camp
 
 
 def reserve(connection: Connection, code: str, amount: Any) -> dict[str, Any]:
-    """Grant `amount` from the envelope, atomically; refused with the reason otherwise."""
+    """Take `amount` and a laureate from the call's envelope, atomically; refused with the
+    reason otherwise. The new totals, and the call's programme (grants.reserve goes on with
+    it)."""
     value = cents(amount)
     row = store.reserve(connection, str(code).strip(), value)
     if row is not None:
@@ -136,6 +138,7 @@ def reserve(connection: Connection, code: str, amount: Any) -> dict[str, Any]:
             "total_attribue": float(euros(row.granted_cents)),
             "laureats": row.laureates,
             "reste": float(euros(row.envelope_cents - row.granted_cents)),
+            "programme": row.programme_code,
         }
     campaign = get_in(connection, code)
     if campaign.max_laureates is not None and campaign.laureates >= campaign.max_laureates:
