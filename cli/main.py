@@ -23,7 +23,7 @@ import click
 from engine import l10n, labels, service
 from engine.config import Settings
 from engine.errors import Conflict, EngineError, InvalidDefinition, NotFound
-from engine.service.campaigns import calls
+from engine.service.campaigns import calls, programmes
 from engine.service.catalogue import checking
 from engine.service.catalogue import processes as catalogue
 from engine.service.context import DatabaseUnreachable
@@ -359,18 +359,36 @@ def campaign() -> None:
 @click.option("--max-laureates", type=int, help="Nombre maximal de lauréats.")
 @click.option("--instruction-deadline", help="Date limite d'instruction des préfets.")
 @click.option("--committee", help="Date du comité de sélection.")
+@click.option("--programme", help="Programme dont l'appel est une vague (plafonds communs).")
 @friendly_errors
 def campaign_create(code: str, process_id: str, name: str, opens: str, closes: str, envelope: str,
                     max_laureates: int | None, instruction_deadline: str | None,
-                    committee: str | None) -> None:  # fmt: skip
+                    committee: str | None, programme: str | None) -> None:  # fmt: skip
     """Créer un appel à projets."""
     created = calls.create(
         services(), code=code, process_id=process_id, name=name, opens_at=paris(opens),
         closes_at=paris(closes), envelope=envelope, max_laureates=max_laureates,
         instruction_deadline=paris(instruction_deadline) if instruction_deadline else None,
-        committee_at=paris(committee) if committee else None,
+        committee_at=paris(committee) if committee else None, programme=programme,
     )  # fmt: skip
     click.echo(f"Appel « {created.name} » ({created.code}) créé.")
+
+
+@campaign.command("programme")
+@click.argument("code")
+@click.option("--process", "process_id", required=True, help="Procédure des candidatures.")
+@click.option("--name", required=True, help="Nom du programme.")
+@click.option("--envelope", required=True, help="Enveloppe totale en euros, toutes vagues.")
+@click.option("--max-laureates", type=int, help="Nombre maximal de lauréats, toutes vagues.")
+@friendly_errors
+def campaign_programme(code: str, process_id: str, name: str, envelope: str,
+                       max_laureates: int | None) -> None:  # fmt: skip
+    """Créer un programme : plafonds communs à ses appels successifs (--programme CODE)."""
+    created = programmes.create(
+        services(), code=code, process_id=process_id, name=name, envelope=envelope,
+        max_laureates=max_laureates,
+    )  # fmt: skip
+    click.echo(f"Programme « {created.name} » ({created.code}) créé.")
 
 
 @campaign.command("show")

@@ -17,6 +17,7 @@ from ... import l10n
 from ...clock import as_utc
 from ...errors import Conflict, InvalidInput, NotFound
 from ...store import campaigns as store
+from ...store import grants as grant_store
 from ..context import Services
 
 
@@ -86,11 +87,23 @@ def create(
     max_laureates: int | None = None,
     instruction_deadline: datetime | str | None = None,
     committee_at: datetime | str | None = None,
+    programme: str | None = None,
 ) -> Campaign:
-    """Create a call (command line, demo, tests); the national team's form is admin_create."""
+    """Create a call (command line, demo, tests); the national team's form is admin_create.
+    A call of a `programme` (a wave) counts its grants in the programme's caps too."""
     opens, closes = as_utc(opens_at), as_utc(closes_at)
     if closes <= opens:
         raise InvalidInput("La date de clôture doit suivre la date d'ouverture.")
+    if programme is not None:
+        with services.read() as connection:
+            row = grant_store.programme(connection, programme.strip())
+        if row is None:
+            raise InvalidInput(f"Programme inconnu : « {programme} ».")
+        if row.process_id != process_id:
+            raise InvalidInput(
+                f"Le programme « {row.name} » est celui de la procédure {row.process_id}, "
+                f"pas de {process_id}."
+            )
     if max_laureates is not None and max_laureates < 1:
         raise InvalidInput("Le nombre maximal de lauréats doit être positif.")
     values = {
@@ -100,6 +113,7 @@ def create(
         "committee_at": as_utc(committee_at) if committee_at else None,
         "envelope_cents": cents(envelope, "enveloppe"), "max_laureates": max_laureates,
         "granted_cents": 0, "laureates": 0, "created_at": services.clock.now(),
+        "programme_code": programme.strip() if programme else None,
     }  # fmt: skip
     try:
         with services.write() as connection:

@@ -85,13 +85,16 @@ def reserve(
     value = cents(amount)
     if value <= 0:
         raise InvalidInput("Le montant accordé doit être positif.")
+    # Locks in one order everywhere (the dossier's grant, the call, the programme): a
+    # renunciation running at the same moment waits instead of deadlocking.
+    calls.get_in(connection, code)
+    store.insert_grant(connection, instance_id, str(code).strip(), value, now)
     totals = calls.reserve(connection, code, amount)
     programme_code = totals.pop("programme")
     if programme_code is not None and not store.reserve_programme(
         connection, programme_code, value
     ):
         raise InvalidInput(_programme_refusal(connection, programme_code, value))
-    store.insert_grant(connection, instance_id, str(code).strip(), value, now)
     return totals
 
 
