@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from ..store import campaigns as campaign_rows
+from ..store import grants as grant_rows
 from ..store import people as people_rows
 from ..store import process_editing
-from .campaigns import calls
+from .campaigns import calls, programmes
 from .context import Services
 from .people import accounts
 
@@ -42,10 +43,15 @@ DEMO_USERS = (
     DemoUser("admin", "Administrateur", "admin", None),
 )  # fmt: skip
 
+#: The Fabriques' programme: 300 places and 45 M€ over its successive waves (guide ANCT 2020).
+DEMO_PROGRAMMES = (
+    ("FABRIQUES", "fabriques_territoire", "Fabriques de territoire", 45_000_000, 300),
+)
 DEMO_CALLS = (
     ("FABRIQUES-DEMO", "fabriques_territoire", "Fabriques de territoire (démonstration)",
-     45_000_000, 300),
-    ("PASS-NUMERIQUE-DEMO", "pass_numerique", "Pass numérique (démonstration)", 15_000_000, None),
+     45_000_000, 300, "FABRIQUES"),
+    ("PASS-NUMERIQUE-DEMO", "pass_numerique", "Pass numérique (démonstration)", 15_000_000, None,
+     None),
 )  # fmt: skip
 
 
@@ -66,6 +72,7 @@ def ensure_demo(services: Services) -> list[str]:
     with services.read() as connection:
         existing = people_rows.logins(connection)
         codes = campaign_rows.codes(connection)
+        programme_codes = {row.code for row in grant_rows.programmes(connection)}
     for person in DEMO_USERS:
         if person.login in existing:
             continue
@@ -76,7 +83,14 @@ def ensure_demo(services: Services) -> list[str]:
         )  # fmt: skip
         created.append(f"utilisateur {person.login}")
     now = services.clock.now()
-    for code, process_id, name, envelope, laureates in DEMO_CALLS:
+    for code, process_id, name, envelope, laureates in DEMO_PROGRAMMES:
+        if code not in programme_codes:
+            programmes.create(
+                services, code=code, process_id=process_id, name=name, envelope=envelope,
+                max_laureates=laureates,
+            )  # fmt: skip
+            created.append(f"programme {code}")
+    for code, process_id, name, envelope, laureates, programme in DEMO_CALLS:
         if code in codes:
             continue
         calls.create(
@@ -84,7 +98,7 @@ def ensure_demo(services: Services) -> list[str]:
             opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=90),
             envelope=envelope, max_laureates=laureates,
             instruction_deadline=now + timedelta(days=120),
-            committee_at=now + timedelta(days=150),
+            committee_at=now + timedelta(days=150), programme=programme,
         )  # fmt: skip
         created.append(f"appel {code}")
     with services.write() as connection:

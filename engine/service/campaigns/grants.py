@@ -38,6 +38,10 @@ class Payment:
     recorded_at: datetime
     recorded_by: str | None
 
+    @property
+    def day(self) -> date:
+        return date.fromisoformat(self.paid_on)
+
     def as_data(self) -> dict[str, Any]:
         return {
             "nature": self.kind, "libelle": self.label, "montant": float(self.amount),

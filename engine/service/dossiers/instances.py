@@ -19,6 +19,8 @@ from ...store import instances as stored
 from ...store.instances import COMPLETED, RUNNING, LoadedInstance, from_row
 from ...store.steps import next_reference_number
 from ...territory import check_siren
+from ..campaigns import grants
+from ..campaigns.grants import GrantView
 from ..catalogue.deployments import current_version_in
 from ..context import Services
 from ..data_checks import check_data
@@ -135,6 +137,8 @@ class InstanceDetails:
     outcome_motive: str | None = None
     #: Id of the deployed version the dossier runs on (its forms and diagram).
     version_id: int | None = None
+    #: The grant the dossier holds or held on its call, with its payments (None if none).
+    grant: GrantView | None = None
 
 
 def _assigned(connection: Any, viewer: Viewer, instance_id: int) -> bool:
@@ -164,6 +168,7 @@ def get_instance(services: Services, reference: str, viewer: Viewer) -> Instance
         history = stored.history_of(connection, instance.id)
         actors = {e.actor for e in history if e.actor} | {t.assignee for t in tasks if t.assignee}
         names = stored.names_of(connection, actors)
+        grant = grants.view(connection, instance.id)
     now = services.clock.now()
     ends = [e.label for e in history if e.kind == "fin" and e.label]
     data = visible_data(
@@ -198,7 +203,7 @@ def get_instance(services: Services, reference: str, viewer: Viewer) -> Instance
         outcome_motive=(
             (instance.data or {}).get(MOTIVE) if instance.status == COMPLETED else None
         ),
-        version_id=instance.process_version_id,
+        version_id=instance.process_version_id, grant=grant,
     )  # fmt: skip
 
 
