@@ -194,14 +194,19 @@ def paid_cents(connection: Connection, instance_id: int) -> int:
     )
 
 
-def paid_by_instance(connection: Connection, instance_ids: list[int]) -> dict[int, int]:
-    """instance id → cents paid (exports); dossiers without a payment are absent."""
+def money_of(connection: Connection, instance_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """instance id → (cents of its live grant, cents paid), for the exports; dossiers that
+    never had a grant are absent (an ended grant counts 0, what was paid stays)."""
     if not instance_ids:
         return {}
-    return dict(
-        connection.execute(
-            select(_PAYMENTS.c.instance_id, func.sum(_PAYMENTS.c.amount_cents))
-            .where(_PAYMENTS.c.instance_id.in_(instance_ids))
-            .group_by(_PAYMENTS.c.instance_id)
-        ).all()  # type: ignore[arg-type]
+    paid = (
+        select(func.coalesce(func.sum(_PAYMENTS.c.amount_cents), 0))
+        .where(_PAYMENTS.c.instance_id == _GRANTS.c.instance_id)
+        .scalar_subquery()
     )
+    rows = connection.execute(
+        select(_GRANTS.c.instance_id, _GRANTS.c.amount_cents, _GRANTS.c.status, paid).where(
+            _GRANTS.c.instance_id.in_(instance_ids)
+        )
+    ).all()
+    return {row[0]: (row[1] if row[2] == LIVE else 0, int(row[3])) for row in rows}

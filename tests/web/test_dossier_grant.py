@@ -65,3 +65,14 @@ def test_a_dossier_without_a_grant_has_no_grant_section(client_for, platform):
     )
     page = client_for("ardenne.metropole").get(f"/dossiers/{started.reference}")
     assert "Aide et versements" not in page.get_data(as_text=True)
+
+
+def test_the_export_sums_the_grant_and_its_payments(client_for, platform):
+    reference, _ = laureate(platform)
+    answer = client_for("anct.national").get("/dossiers/export.csv?procedure=pass_numerique")
+    assert answer.status_code == 200
+    header, *rows = answer.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    columns = header.split(";")
+    [row] = [line.split(";") for line in rows if line.startswith(reference)]
+    assert row[columns.index("Aide en cours (€)")] == "80000"
+    assert row[columns.index("Versé (€)")] == "45000"

@@ -267,7 +267,7 @@ def exported(answer) -> list[list[str]]:
 
 HEADER = [
     "Référence", "Procédure", "Statut", "Issue", "Territoire", "Organisation", "SIREN",
-    "Déposé le", "Dernière activité", "Terminé le",
+    "Déposé le", "Dernière activité", "Terminé le", "Aide en cours (€)", "Versé (€)",
 ]  # fmt: skip
 #: The amount columns of the engineering request's forms (see tests/web/test_labels.py).
 AMOUNTS = ["Coût estimé de l'accompagnement (€)"]
@@ -286,10 +286,10 @@ def test_the_export_is_the_search_as_a_csv_for_french_spreadsheets(
     assert sorted(rows[1:]) == sorted([
         [dossiers["gueret"], "Demande d'accompagnement en ingénierie sur mesure", "En cours", "",
          "Creuse (23)", "Commune de Guéret", "212309603", "02/03/2026 09:00", "02/03/2026 09:00",
-         "", ""],
+         "", "", "", ""],
         [dossiers["ardenne"], "Demande d'accompagnement en ingénierie sur mesure", "En cours", "",
          "Ardennes (08)", "CA Ardenne Métropole", "200041630", "02/03/2026 09:00",
-         "02/03/2026 09:00", "", ""],
+         "02/03/2026 09:00", "", "", "", ""],
     ])  # fmt: skip
     assert answer.headers["X-Dossiers-Trouves"] == "2"
     # The same filters as the page.
@@ -325,7 +325,7 @@ def test_a_finished_dossier_is_exported_with_its_outcome(client_for, dossiers, p
     assert rows[1:] == [
         [dossiers["gueret"], "Demande d'accompagnement en ingénierie sur mesure", "Terminé",
          "Non recevable", "Creuse (23)", "Commune de Guéret", "212309603", "02/03/2026 09:00",
-         "12/03/2026 10:00", "12/03/2026 10:00", ""],
+         "12/03/2026 10:00", "12/03/2026 10:00", "", "", ""],
     ]  # fmt: skip
 
 

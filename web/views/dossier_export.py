@@ -18,10 +18,11 @@ from typing import Any
 from engine import l10n, labels
 from engine.forms.amounts import AmountField, amount_fields
 
-#: The columns every export has, in order; the amount columns follow.
+#: The columns every export has, in order; the amount columns follow. « Aide en cours » and
+#: « Versé » come from the dossier's grant and its recorded payments (empty without a grant).
 COLUMNS = (
     "Référence", "Procédure", "Statut", "Issue", "Territoire", "Organisation", "SIREN",
-    "Déposé le", "Dernière activité", "Terminé le",
+    "Déposé le", "Dernière activité", "Terminé le", "Aide en cours (€)", "Versé (€)",
 )  # fmt: skip
 #: A cell starting with one of these is read as a formula by spreadsheets (CSV injection): it is
 #: exported behind an apostrophe, which spreadsheets show as text (OWASP's advice).
@@ -79,7 +80,8 @@ def write_csv(items: list[Mapping[str, Any]], fields_of: Callable[[int], Mapping
                 labels.status(item["status"]),
                 labels.outcome(item["outcome"]) if item["outcome"] else None,
                 item["territory_label"], item["organisation"], item["siren"],
-                item["created_at"], item["updated_at"], item["completed_at"], *amounts,
+                item["created_at"], item["updated_at"], item["completed_at"],
+                item.get("aide"), item.get("verse"), *amounts,
             )
         )  # fmt: skip
     return out.getvalue()

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from ... import labels
 from ...errors import InvalidInput
 from ...roles import COLLECTIVITE
+from ...store import grants as grant_rows
 from ...store import search as stored
 from ...store.scope_filters import Condition
 from ...store.search import Criteria
@@ -111,7 +113,14 @@ def export(services: Services, viewer: Viewer, filters: SearchFilter | None = No
     filters = filters or SearchFilter()
     scope = viewer.dossier_filter()
     criteria = _criteria(services, filters)
-    return _run(services, criteria, scope, 1, EXPORT_LIMIT, filters, with_data=True)
+    found = _run(services, criteria, scope, 1, EXPORT_LIMIT, filters, with_data=True)
+    with services.read() as connection:
+        money = grant_rows.money_of(connection, [item["id"] for item in found.items])
+    for item in found.items:
+        amount, paid = money.get(item["id"], (None, None))
+        item["aide"] = None if amount is None else Decimal(amount) / 100
+        item["verse"] = None if paid is None else Decimal(paid) / 100
+    return found
 
 
 def _run(
