@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from engine import service
 from engine.config import Settings
 from engine.errors import InvalidInput, NotFound
-from engine.service.campaigns import calls
+from engine.service.campaigns import calls, grants
 from engine.store.models import ProcessInstance
 from tests.conftest import _truncate
 from tests.files import staged
@@ -86,7 +86,10 @@ def paris(text: str) -> datetime:
 
 
 def budget(*aides: float) -> list[dict]:
-    return [{"depenses": 2 * a + 10000, "aide_demandee": a} for a in aides]
+    return [
+        {"depenses": 2 * a + 10000, "aide_demandee": a, "autres_ressources": a + 10000}
+        for a in aides
+    ]
 
 
 @pytest.fixture
@@ -662,7 +665,7 @@ def test_signature_needs_the_box_ticked(appel, people, clock):
         )
 
 
-# --- Accompagnement : three yearly payments and three yearly reports ---------------------
+# --- Accompagnement : first tranche, yearly reports examined, second tranche, balance ---------
 
 
 def verser(services, people, reference, bpmn_id, day):
@@ -675,92 +678,87 @@ def verser(services, people, reference, bpmn_id, day):
     )
 
 
-def rapport(services, people, reference, annee):
-    task = only_task(services, people["mairie_gueret"], reference, "rapport_activite")
+RAPPORT = {
+    "services_rendus": ["inclusion_numerique", "fabrication_numerique"],
+    "faits_marquants": "Ateliers ouverts six jours sur sept.",
+}
+
+
+def rapport(services, people, reference, annee, depenses=100000, bpmn_id="rapport_activite"):
+    task = only_task(services, people["mairie_gueret"], reference, bpmn_id)
     service.complete(
         services,
         people["mairie_gueret"],
         task["id"],
-        {
-            "annee_rapport": annee,
-            "frequentation": 1000 * annee,
-            "services_rendus": ["inclusion_numerique", "fabrication_numerique"],
-            "faits_marquants": f"Année {annee} : ateliers ouverts six jours sur sept.",
-        },
+        {**RAPPORT, "frequentation": 1000 * annee, "depenses_annee": depenses},
     )
 
 
-def test_laureate_path_three_payments_three_yearly_reports_then_closure(appel, people, clock):
+def examiner(services, people, reference, decision="conforme", motif=None):
+    task = only_task(services, people["anct"], reference, "examiner_rapport")
+    data = {"decision_rapport": decision, **({"motif_correction": motif} if motif else {})}
+    service.complete(services, people["anct"], task["id"], data)
+
+
+def payments(services, reference) -> list[tuple[str, Decimal, str]]:
+    with services.read() as connection:
+        held = grants.view(connection, details(services, reference).id)
+    return [(p.kind, p.amount, p.paid_on) for p in held.payments]
+
+
+def test_laureate_path_tranches_follow_the_accepted_reports_then_balance(appel, people, clock):
     reference = laureat_signe(appel, people, clock)
     authority, anct = people["mairie_gueret"], people["anct"]
-    cycle = "rapports_annuels"
 
-    # At the signature: first payment due in 30 days, reports every year (at the signing hour).
+    # At the signature: the first tranche (the advance) is due in 30 days.
     payment = only_task(appel, anct, reference, "verser_tranche_1")
     assert payment["due_at"] == paris(SIGNATURE) + timedelta(days=30)
-    assert sorted(timers(appel, reference)) == [
-        ("fin_periode_suivi", paris("2024-03-15T00:00:00+01:00")),
-        (cycle, paris("2022-01-15T10:00:00+01:00")),
-    ]
     clock.set("2021-01-20T09:00:00+01:00")
     verser(appel, people, reference, "verser_tranche_1", "2021-01-20")
-    assert ("anniversaire_1", paris("2022-01-15T00:00:00+01:00")) in timers(appel, reference)
+    assert payments(appel, reference) == [("avance", Decimal("37500"), "2021-01-20")]
+    assert timers(appel, reference) == [("anniversaire", paris("2022-01-15T00:00:00+01:00"))]
     assert inbox(appel, authority) == inbox(appel, anct) == []
 
-    # Year 1: nothing before the anniversary, then the second payment and the first report.
+    # Year 1: the report at the anniversary, due in two months; no tranche before it is accepted.
     clock.set("2022-01-14T23:59:00+01:00")
     assert service.advance(appel, reference) == "en_cours"
     assert details(appel, reference).tasks == []
     clock.set("2022-01-15T00:00:00+01:00")
     service.advance(appel, reference)
-    assert [t["bpmn_id"] for t in details(appel, reference).tasks] == ["verser_tranche_2"]
-    clock.set("2022-01-15T09:59:00+01:00")
-    service.advance(appel, reference)
-    assert fired(appel, reference, cycle) == 0
-    clock.set("2022-01-15T10:00:00+01:00")
-    service.advance(appel, reference)
-    assert fired(appel, reference, cycle) == 1
     report = only_task(appel, authority, reference, "rapport_activite")
-    assert report["due_at"] == paris("2022-03-15T10:00:00+01:00")
-    assert (cycle, paris("2023-01-15T10:00:00+01:00")) in timers(appel, reference)
+    assert report["due_at"] == paris("2022-03-15T00:00:00+01:00")
     with pytest.raises(InvalidInput, match="Décrivez les faits marquants de l'année"):
         service.complete(
-            appel,
-            authority,
-            report["id"],
-            {"annee_rapport": 1, "frequentation": 10, "services_rendus": ["culture"]},
-        )
+            appel, authority, report["id"],
+            {"frequentation": 10, "services_rendus": ["culture"], "depenses_annee": 10},
+        )  # fmt: skip
     clock.set("2022-02-10T09:00:00+01:00")
-    rapport(appel, people, reference, 1)
-    assert details(appel, reference).data["frequentation"] == 1000
-    verser(appel, people, reference, "verser_tranche_2", "2022-02-10")
+    rapport(appel, people, reference, 1, depenses=140000)
+    assert details(appel, reference).data["annee_rapport"] == 1
+    assert [t["bpmn_id"] for t in details(appel, reference).tasks] == ["examiner_rapport"]
+    examiner(appel, people, reference, "a_corriger", "Joignez le bilan financier de l'année.")
+    assert [t["bpmn_id"] for t in details(appel, reference).tasks] == ["corriger_rapport_activite"]
+    rapport(appel, people, reference, 1, depenses=130000, bpmn_id="corriger_rapport_activite")
+    examiner(appel, people, reference)
+    verser(appel, people, reference, "verser_tranche_2", "2022-02-20")
 
-    # Year 2.
-    clock.set("2023-01-15T10:00:00+01:00")
+    # Year 2: accepted, no payment.
+    clock.set("2023-01-15T00:00:00+01:00")
     service.advance(appel, reference)
-    assert fired(appel, reference, cycle) == 2
-    assert sorted(t["bpmn_id"] for t in details(appel, reference).tasks) == [
-        "rapport_activite",
-        "verser_tranche_3",
-    ]
-    rapport(appel, people, reference, 2)
-    verser(appel, people, reference, "verser_tranche_3", "2023-01-16")
-
-    # Year 3: the last report, and the cycle is over.
-    clock.set("2024-01-15T10:00:00+01:00")
-    service.advance(appel, reference)
-    assert fired(appel, reference, cycle) == 3
-    assert timers(appel, reference) == [("fin_periode_suivi", paris("2024-03-15T00:00:00+01:00"))]
-    clock.set("2024-02-01T10:00:00+01:00")
-    rapport(appel, people, reference, 3)
+    rapport(appel, people, reference, 2, depenses=120000)
+    assert details(appel, reference).data["annee_rapport"] == 2
+    examiner(appel, people, reference)
     assert details(appel, reference).tasks == []
 
-    # End of the follow-up period: the national team closes the dossier.
-    clock.set("2024-03-15T00:00:00+01:00")
+    # Year 3: the final report; the balance is the State's share of what was spent.
+    clock.set("2024-01-15T00:00:00+01:00")
     service.advance(appel, reference)
-    assert fired(appel, reference, cycle) == 3, "three reports, not four"
+    rapport(appel, people, reference, 3, depenses=110000)
+    examiner(appel, people, reference)
+    # 360 000 € spent of 370 000 € planned: 90 000 × 360 / 370 = 87 567,57 €, less 67 500 €.
+    assert details(appel, reference).data["solde_calcule"] == 20067.57
+    verser(appel, people, reference, "verser_solde", "2024-02-01")
     closure = only_task(appel, anct, reference, "clore_accompagnement")
-    assert details(appel, reference).timers == []
     service.complete(
         appel,
         anct,
@@ -774,14 +772,12 @@ def test_laureate_path_three_payments_three_yearly_reports_then_closure(appel, p
     dossier = details(appel, reference)
     assert (dossier.status, dossier.outcome) == ("terminee", "laureat")
     assert dossier.tasks == [] and dossier.timers == []
-    data = dossier.data
-    assert data["versements"] == [
-        {"tranche": 1, "montant": 37500.0, "date": "2021-01-20", "reference": "MANDAT-2021-01-20"},
-        {"tranche": 2, "montant": 30000.0, "date": "2022-02-10", "reference": "MANDAT-2022-02-10"},
-        {"tranche": 3, "montant": 22500.0, "date": "2023-01-16", "reference": "MANDAT-2023-01-16"},
+    assert payments(appel, reference) == [
+        ("avance", Decimal("37500"), "2021-01-20"),
+        ("tranche", Decimal("30000"), "2022-02-20"),
+        ("solde", Decimal("20067.57"), "2024-02-01"),
     ]
-    assert data["total_verse"] == data["montant_accorde"] == 90000
-    assert data["rapports_recus"] == 3
+    assert dossier.data["depenses_par_annee"] == [130000, 120000, 110000]
     reports = [
         e for e in dossier.history
         if e["kind"] == "tache_terminee" and e["bpmn_id"] == "rapport_activite"
@@ -791,36 +787,37 @@ def test_laureate_path_three_payments_three_yearly_reports_then_closure(appel, p
     assert totals(appel) == (Decimal("90000"), 1)
 
 
-def test_closing_the_accompaniment_ends_a_report_left_open(appel, people, clock):
+def test_expenses_out_of_proportion_with_the_budget_are_refused(appel, people, clock):
     reference = laureat_signe(appel, people, clock)
     verser(appel, people, reference, "verser_tranche_1", "2021-01-15")
-    for year, day in ((2022, "2022-01-15"), (2023, "2023-01-15")):
-        clock.set(f"{year}-01-15T10:00:00+01:00")
+    clock.set("2022-01-15T10:00:00+01:00")
+    service.advance(appel, reference)
+    with pytest.raises(InvalidInput, match="sans commune mesure avec les 140000 €") as refused:
+        rapport(appel, people, reference, 1, depenses=99999999)
+    assert "depenses_annee" in refused.value.details["fields"]
+    assert only_task(appel, people["mairie_gueret"], reference, "rapport_activite")
+
+
+def test_the_closure_needs_the_three_reports_and_the_balance_may_be_nothing(appel, people, clock):
+    reference = laureat_signe(appel, people, clock)
+    verser(appel, people, reference, "verser_tranche_1", "2021-01-15")
+    for year in (1, 2, 3):
+        clock.set(f"{2021 + year}-01-15T10:00:00+01:00")
         service.advance(appel, reference)
-        rapport(appel, people, reference, year - 2021)
-        verser(appel, people, reference, f"verser_tranche_{year - 2020}", day)
-    clock.set("2024-01-15T10:00:00+01:00")
-    service.advance(appel, reference)
-    clock.set("2024-04-01T09:00:00+02:00")
-    service.advance(appel, reference)
-    assert sorted(t["bpmn_id"] for t in details(appel, reference).tasks) == [
-        "clore_accompagnement",
-        "rapport_activite",
-    ]
+        rapport(appel, people, reference, year, depenses=50000)
+        examiner(appel, people, reference)
+        if year == 1:
+            verser(appel, people, reference, "verser_tranche_2", "2022-01-20")
+    # 150 000 € spent: the State's share (36 486,49 €) is below the 67 500 € paid: no balance.
+    assert details(appel, reference).data["solde_calcule"] == 0
     closure = only_task(appel, people["anct"], reference, "clore_accompagnement")
-    bilan = {
-        "bilan_accompagnement": "Dernier rapport remis par courrier.",
-        "accompagnement_clos": True,
-    }
-    # Three reports are required: two are refused on the form, the task stays open.
+    bilan = {"bilan_accompagnement": "Activité en deçà du prévu.", "accompagnement_clos": True}
     with pytest.raises(InvalidInput, match="trois rapports d'activité annuels sont requis"):
         service.complete(appel, people["anct"], closure["id"], {"rapports_recus": 2, **bilan})
-    assert only_task(appel, people["anct"], reference, "clore_accompagnement")
     service.complete(appel, people["anct"], closure["id"], {"rapports_recus": 3, **bilan})
     dossier = details(appel, reference)
     assert (dossier.status, dossier.outcome) == ("terminee", "laureat")
-    assert dossier.tasks == [] and inbox(appel, people["mairie_gueret"]) == []
-    assert fired(appel, reference, "rapports_annuels") == 3
+    assert [kind for kind, _, _ in payments(appel, reference)] == ["avance", "tranche"]
 
 
 # --- Concurrency (PostgreSQL) ------------------------------------------------------------

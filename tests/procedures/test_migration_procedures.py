@@ -215,13 +215,6 @@ def open_call(module) -> Callable[[Any, service.Services, Any], None]:
     return lambda deploy, services, clock: reachability.open_call(deploy, services, clock, module)
 
 
-def _reports(services, task) -> int:
-    history = fab.details(services, task["instance"]).history
-    return sum(
-        1 for e in history if e["kind"] == "tache_terminee" and e["bpmn_id"] == task["bpmn_id"]
-    )
-
-
 INGENIERIE = Procedure(
     id="demande_ingenierie",
     setup=lambda deploy, services, clock: deploy(ing.PROCESS),
@@ -269,6 +262,14 @@ INGENIERIE = Procedure(
     ],
 )
 
+FABRIQUES_REPORT = {
+    "frequentation": 1000,
+    "services_rendus": ["inclusion_numerique"],
+    "depenses_annee": 140000,
+    "faits_marquants": "Ateliers ouverts.",
+}
+FABRIQUES_CORRECTION = {"decision_rapport": "a_corriger", "motif_correction": "Bilan manquant."}
+
 FABRIQUES = Procedure(
     id="fabriques_territoire",
     setup=open_call(fab),
@@ -297,17 +298,19 @@ FABRIQUES = Procedure(
                     "versement_effectue": True,
                 },
             )
-            for n in (1, 2, 3)
+            for n in (1, 2)
         },
-        "rapport_activite": Step(
-            "mairie_gueret",
+        "verser_solde": Step(
+            "anct",
             lambda s, v, t: {
-                "annee_rapport": min(3, _reports(s, t) + 1),
-                "frequentation": 1000,
-                "services_rendus": ["inclusion_numerique"],
-                "faits_marquants": "Ateliers ouverts.",
+                "date_versement": today(s),
+                "reference_paiement": "MANDAT-solde",
+                "versement_effectue": True,
             },
         ),
+        "rapport_activite": Step("mairie_gueret", FABRIQUES_REPORT),
+        "corriger_rapport_activite": Step("mairie_gueret", FABRIQUES_REPORT),
+        "examiner_rapport": Step("anct", {"decision_rapport": "conforme"}),
         "clore_accompagnement": Step(
             "anct",
             {
@@ -324,12 +327,21 @@ FABRIQUES = Procedure(
         at("signer_collectivite", "signer_anct"),
         only("signer_anct"),
         at("verser_tranche_1"),
-        at("verser_tranche_2"),
         at("rapport_activite"),
-        at("verser_tranche_3"),
+        at("examiner_rapport"),
+        at("corriger_rapport_activite", choices={"examiner_rapport": FABRIQUES_CORRECTION}),
+        at("verser_tranche_2"),
+        at("verser_solde"),
         at("clore_accompagnement"),
     ],
 )
+
+PASS_FINAL_REPORT = {
+    "pass_distribues_12_mois": 9800,
+    "personnes_accompagnees_12_mois": 1930,
+    "depenses_realisees": 38000,
+    "bilan": "Objectifs presque atteints.",
+}
 
 PASS_NUMERIQUE = Procedure(
     id="pass_numerique",
@@ -350,32 +362,39 @@ PASS_NUMERIQUE = Procedure(
                 "personnes_accompagnees_6_mois": 850,
             },
         ),
-        "rapport_12_mois": Step(
-            "ardenne_metropole",
-            {
-                "pass_distribues_12_mois": 9800,
-                "personnes_accompagnees_12_mois": 1930,
-                "depenses_realisees": 38000,
-                "bilan": "Objectifs presque atteints.",
-            },
+        "rapport_12_mois": Step("ardenne_metropole", PASS_FINAL_REPORT),
+        "verser_avance": Step(
+            "anct",
+            lambda s, v, t: {"date_versement_avance": today(s), "reference_avance": "MANDAT-1"},
         ),
         "verser_solde": Step(
             "anct",
             lambda s, v, t: {
-                "rapport_final_valide": True,
-                "montant_solde": 10000,
+                "decision_rapport_final": "conforme",
                 "date_versement_solde": today(s),
+                "reference_solde": "MANDAT-2",
             },
         ),
+        "corriger_rapport_final": Step("ardenne_metropole", PASS_FINAL_REPORT),
     },
     stops=[
         at("avis_prefet"),
         at("deliberer_jury"),
         at("signer_collectivite", "signer_anct"),
         only("signer_collectivite"),
-        at("rapport_6_mois"),
+        at("rapport_6_mois", "verser_avance"),
         at("rapport_12_mois"),
+        only("verser_avance"),
         at("verser_solde"),
+        at(
+            "corriger_rapport_final",
+            choices={
+                "verser_solde": {
+                    "decision_rapport_final": "a_corriger",
+                    "motif_correction": "Dépenses à justifier.",
+                }
+            },
+        ),
     ],
 )
 

@@ -453,52 +453,32 @@ def fabrique_laureate(services, people, clock) -> str:
     return reference
 
 
-def test_fabriques_anniversaries_payments_three_yearly_reports_then_closure(
-    fabriques, people, clock
-):
+def test_fabriques_anniversaries_bring_the_yearly_reports_then_closure(fabriques, people, clock):
     reference = fabrique_laureate(fabriques, people, clock)
     anct, authority = people["anct"], people["mairie_gueret"]
     fab.verser(fabriques, people, reference, "verser_tranche_1", "2021-01-15")
-    fin_suivi = paris("2024-03-15T00:00:00+01:00")
-    assert pending(fabriques, reference) == {
-        "anniversaire_1": paris("2022-01-15T00:00:00+01:00"),
-        "rapports_annuels": paris("2022-01-15T10:00:00+01:00"),
-        "fin_periode_suivi": fin_suivi,
-    }
     for annee in (1, 2, 3):
-        if annee < 3:  # the anniversary (midnight) opens the next payment for the national team
-            anniversaire = paris(f"{2021 + annee}-01-15T00:00:00+01:00")
-            assert pending(fabriques, reference)[f"anniversaire_{annee}"] == anniversaire
-            on_time(fabriques, clock, anniversaire)
-            assert seen(fabriques, anct) == [f"verser_tranche_{annee + 1}"]
-            assert seen(fabriques, authority) == []
-            assert statuses(fabriques, reference)[f"anniversaire_{annee}"] == [FIRED]
-        # The yearly report, at the hour of the signature.
-        echeance = paris(f"{2021 + annee}-01-15T10:00:00+01:00")
-        assert pending(fabriques, reference)["rapports_annuels"] == echeance
-        on_time(fabriques, clock, echeance)
-        assert fired(fabriques, reference).count("rapports_annuels") == annee
-        rapport = only_task(fabriques, authority, reference, "rapport_activite")
-        assert rapport["due_at"] == paris(f"{2021 + annee}-03-15T10:00:00+01:00")
-        fab.rapport(fabriques, people, reference, annee)
-        if annee < 3:
-            day = f"{2021 + annee}-01-15"
-            fab.verser(fabriques, people, reference, f"verser_tranche_{annee + 1}", day)
+        # Each anniversary (midnight, Paris) opens the report of the year gone by.
+        anniversaire = paris(f"{2021 + annee}-01-15T00:00:00+01:00")
+        assert pending(fabriques, reference) == {"anniversaire": anniversaire}
         assert seen(fabriques, authority) == seen(fabriques, anct) == []
-    # Three reports: the cycle is over, only the end of the follow-up period waits.
-    assert pending(fabriques, reference) == {"fin_periode_suivi": fin_suivi}
-    assert PENDING not in statuses(fabriques, reference)["rapports_annuels"]
-
-    on_time(fabriques, clock, fin_suivi)
+        on_time(fabriques, clock, anniversaire)
+        assert fired(fabriques, reference).count("anniversaire") == annee
+        rapport = only_task(fabriques, authority, reference, "rapport_activite")
+        assert rapport["due_at"] == paris(f"{2021 + annee}-03-15T00:00:00+01:00")
+        fab.rapport(fabriques, people, reference, annee, depenses=140000)
+        fab.examiner(fabriques, people, reference)
+        if annee == 1:
+            fab.verser(fabriques, people, reference, "verser_tranche_2", "2022-01-20")
+    assert pending(fabriques, reference) == {}
+    fab.verser(fabriques, people, reference, "verser_solde", "2024-02-01")
     assert seen(fabriques, anct) == ["clore_accompagnement"]
     assert seen(fabriques, authority) == []
     assert fired(fabriques, reference) == [
-        "cloture_candidatures", "anniversaire_1", "rapports_annuels", "anniversaire_2",
-        "rapports_annuels", "rapports_annuels", "fin_periode_suivi",
+        "cloture_candidatures", "anniversaire", "anniversaire", "anniversaire",
     ]  # fmt: skip
-    assert details(fabriques, reference).data["total_verse"] == 90000
     nothing_left(fabriques, clock, paris("2026-01-15T10:00:00+01:00"))
-    assert fired(fabriques, reference).count("rapports_annuels") == 3, "three reports, not four"
+    assert fired(fabriques, reference).count("anniversaire") == 3, "three reports, not four"
 
 
 # --- Pass numérique --------------------------------------------------------------------------------
@@ -551,6 +531,7 @@ def pass_signe(services, people, clock) -> str:
     pnu.retenir(services, people, reference, 90000, clock=clock)
     clock.set(pnu.SIGNATURE)
     pnu.signer(services, people, reference)
+    pnu.verser_avance(services, people, reference)
     return reference
 
 
