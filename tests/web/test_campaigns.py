@@ -156,3 +156,24 @@ def test_unknown_calls_anonymous_visitors_and_forged_forms(national, client_for,
     forged = national.post("/appels/FABRIQUES-DEMO/clore")
     assert forged.status_code == 400, "no CSRF token, no change"
     assert calls.get(platform, "FABRIQUES-DEMO").closes_at > platform.clock.now()
+
+
+def test_a_call_is_created_as_a_wave_of_a_programme_whose_totals_are_listed(national, platform):
+    form = national.get("/appels/nouveau")
+    assert "Fabriques de territoire (0 € attribués sur 45 000 000 €)" in " ".join(
+        form.get_data(as_text=True).replace("\u202f", " ").replace("\xa0", " ").split()
+    )
+    wrong = post_form(
+        national,
+        "/appels/nouveau",
+        {**NEW, "process_id": "pass_numerique", "programme": "FABRIQUES"},
+    )
+    assert wrong.status_code == 422
+    assert "une autre procédure" in wrong.get_data(as_text=True)
+    created = post_form(national, "/appels/nouveau", {**NEW, "programme": "FABRIQUES"})
+    assert created.status_code == 302
+    assert calls.get(platform, "FABRIQUES-2027").programme_code == "FABRIQUES"
+    page = national.get("/appels/")
+    assert "vague du programme Fabriques de territoire" in seen(page, "appel-FABRIQUES-2027")
+    programme = seen(page, "programme-FABRIQUES")
+    assert "0 / 300" in programme and programme.rstrip().endswith("2")

@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 from engine import l10n
 from engine.errors import InvalidInput
 from engine.roles import EQUIPE_NATIONALE
-from engine.service.campaigns import admin, calls
+from engine.service.campaigns import admin, calls, programmes
 
 from ..access import roles_required, services, viewer
 
@@ -33,6 +33,7 @@ FIELD_LABELS = {
     "instruction_deadline": "Date limite d'instruction",
     "committee_at": "Date du comité de sélection",
     "envelope": "Enveloppe",
+    "programme": "Programme",
     "max_laureates": "Nombre maximal de lauréats",
     "form": "Formulaire",
 }
@@ -42,7 +43,10 @@ FIELD_LABELS = {
 @roles_required(EQUIPE_NATIONALE)
 def index() -> ResponseReturnValue:
     found = admin.list_campaigns(services(), viewer())
-    return render_template("campaigns/index.html", found=found)
+    waves = programmes.all_programmes(services())
+    return render_template(
+        "campaigns/index.html", found=found, programmes={p.code: p for p in waves}
+    )
 
 
 @blueprint.get("/nouveau", endpoint="new")
@@ -114,6 +118,7 @@ def _new_page(values: dict[str, str], errors: dict[str, str], status: int = 200)
     return render_template(
         "campaigns/new.html", values=values, errors=errors, labels_of_fields=FIELD_LABELS,
         procedures=admin.call_procedures(services()),
+        programmes=programmes.all_programmes(services()),
     ), status  # fmt: skip
 
 

@@ -22,6 +22,7 @@ from ..catalogue.deployments import current_versions
 from ..context import Services
 from ..field_errors import FieldErrors
 from ..viewer import Viewer
+from . import programmes
 from .calls import Campaign, cents, euros, from_row, get
 
 UPCOMING, OPEN, CLOSED = "a_venir", "ouvert", "clos"
@@ -29,10 +30,11 @@ STATE_LABELS = {UPCOMING: "À venir", OPEN: "Ouvert", CLOSED: "Clos"}
 #: The fields of the creation form, as the service's errors name them.
 CREATE_FIELDS = (
     "code", "process_id", "name", "opens_at", "closes_at", "instruction_deadline",
-    "committee_at", "envelope", "max_laureates",
+    "committee_at", "envelope", "max_laureates", "programme",
 )  # fmt: skip
-#: What may change once the campaign exists: its dates and its caps, never its code or procedure.
-EDIT_FIELDS = CREATE_FIELDS[3:]
+#: What may change once the campaign exists: its dates and its caps, never its code, procedure
+#: or programme (its grants count in the programme's totals).
+EDIT_FIELDS = CREATE_FIELDS[3:-1]
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,59}$")
 
 
@@ -126,9 +128,21 @@ def admin_create(services: Services, viewer: Viewer, values: Mapping[str, str | 
     if not 3 <= len(name) <= 300:
         errors.add("name", "Le nom de l'appel compte de 3 à 300 caractères.")
     typed = _checked(values, errors)
+    programme = (values.get("programme") or "").strip() or None
+    if programme is not None:
+        known = {p.code: p for p in programmes.all_programmes(services)}
+        if programme not in known:
+            errors.add("programme", "Choisissez un programme de la liste, ou aucun.")
+        elif process_id and known[programme].process_id != process_id:
+            errors.add(
+                "programme",
+                f"Le programme « {known[programme].name} » réunit les appels d'une autre "
+                "procédure.",
+            )
     errors.raise_if_any()
     row = {**typed, "code": code, "process_id": process_id, "name": name, "granted_cents": 0,
-           "laureates": 0, "created_at": services.clock.now()}  # fmt: skip
+           "laureates": 0, "created_at": services.clock.now(),
+           "programme_code": programme}  # fmt: skip
     try:
         with services.write() as connection:
             store.insert_campaign(connection, row)

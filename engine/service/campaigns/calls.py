@@ -34,6 +34,8 @@ class Campaign:
     max_laureates: int | None
     granted_total: Decimal
     laureates: int
+    #: The programme whose caps this call shares with its other waves, if any.
+    programme_code: str | None = None
 
     def is_open(self, now: datetime) -> bool:
         return self.opens_at <= now < self.closes_at
@@ -71,7 +73,7 @@ def from_row(row: Any) -> Campaign:
         closes_at=row.closes_at, instruction_deadline=row.instruction_deadline,
         committee_at=row.committee_at, envelope=euros(row.envelope_cents),
         max_laureates=row.max_laureates, granted_total=euros(row.granted_cents),
-        laureates=row.laureates,
+        laureates=row.laureates, programme_code=row.programme_code,
     )  # fmt: skip
 
 

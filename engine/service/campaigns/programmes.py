@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from ...errors import Conflict, InvalidInput, NotFound
 from ...store import grants as store
@@ -58,6 +59,16 @@ def get(services: Services, code: str) -> Programme:
         row = store.programme(connection, code.strip())
     if row is None:
         raise NotFound(f"Programme inconnu : « {code} ».")
+    return _from_row(row)
+
+
+def all_programmes(services: Services) -> list[Programme]:
+    """Every programme with its running totals, by code."""
+    with services.read() as connection:
+        return [_from_row(row) for row in store.programmes(connection)]
+
+
+def _from_row(row: Any) -> Programme:
     return Programme(
         code=row.code, process_id=row.process_id, name=row.name,
         envelope=euros(row.envelope_cents), max_laureates=row.max_laureates,
