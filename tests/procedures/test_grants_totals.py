@@ -8,10 +8,14 @@ import threading
 from decimal import Decimal
 
 import pytest
+from alembic import command
+from sqlalchemy import select, update
 
 from engine import service
 from engine.errors import Conflict, InvalidInput
 from engine.service.campaigns import calls, grants, programmes
+from engine.store.migrate import alembic_config
+from engine.store.models import Campaign, ProcessInstance
 from tests.procedures.conftest import ARDENNE_METROPOLE
 from tests.procedures.test_pass_numerique import CANDIDATURE, DEPOT, FENETRE, PROCESS
 
@@ -43,7 +47,7 @@ def dossiers(services, count: int, code: str = VAGUE_1) -> list[int]:
             data={**CANDIDATURE, "campagne": code},
             actor="depot",
             **ARDENNE_METROPOLE,
-        )  # fmt: skip
+        )
         for _ in range(count)
     ]
     return [service.get_instance(services, s.reference, service.Viewer.command_line()).id
@@ -143,7 +147,7 @@ def test_concurrent_reservations_renunciations_and_reductions_keep_totals_exact(
                 done.append(operation)
             except (InvalidInput, Conflict):
                 pass
-            except BaseException as error:  # noqa: BLE001 - reported below
+            except BaseException as error:  # reported below
                 errors.append(error)
 
     workers = [threading.Thread(target=work, args=(seed,)) for seed in range(4)]
@@ -161,3 +165,48 @@ def test_concurrent_reservations_renunciations_and_reductions_keep_totals_exact(
     assert stored_cents <= 1000_00 and stored_laureates <= 5
     programme = programmes.get(vagues, "pass-2020")
     assert (programme.granted_total * 100, programme.laureates) == (stored_cents, stored_laureates)
+
+
+def test_dossiers_granted_before_the_grants_table_get_their_grant_and_payments(deploy, services):
+    """Migration 0011 turns the reservation and the tranches a dossier's data already holds
+    into its grant and its payments: the call's totals stay the sum of the live grants."""
+    deploy("pass_numerique")
+    calls.create(
+        services, code="pass-numerique-2020", process_id="pass_numerique", name="Pass 2020",
+        envelope=15000000, **FENETRE,
+    )  # fmt: skip
+    services.clock.set(DEPOT)
+    started = service.start(
+        services, "pass_numerique", data=CANDIDATURE, actor="depot", **ARDENNE_METROPOLE
+    )
+    config = alembic_config()
+    with services.db.connect() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0010")
+        connection.execute(
+            update(ProcessInstance)
+            .where(ProcessInstance.reference == started.reference)
+            .values(data={
+                **CANDIDATURE, "montant_accorde": 90000, "enveloppe": {"reste": 1},
+                "versements": [{"tranche": 1, "montant": 37500.5, "date": "2021-01-20",
+                                "reference": "MANDAT-1"}],
+            })
+        )  # fmt: skip
+        connection.execute(update(Campaign).values(granted_cents=9000000, laureates=1))
+        command.upgrade(config, "head")
+        connection.commit()
+        instance_id = connection.execute(
+            select(ProcessInstance.id).where(ProcessInstance.reference == started.reference)
+        ).scalar_one()
+    with services.read() as connection:
+        held = grants.view(connection, instance_id)
+        totals = grants.check_totals(connection, "pass-numerique-2020")
+    assert (held.amount, held.paid, held.remaining) == (
+        90000,
+        Decimal("37500.5"),
+        Decimal("52499.5"),
+    )
+    assert [(p.kind, p.paid_on, p.reference) for p in held.payments] == [
+        ("avance", "2021-01-20", "MANDAT-1")
+    ]
+    assert totals == (9000000, 1, 9000000, 1)

@@ -83,6 +83,51 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_payments")),
     )
     op.create_index(op.f("ix_payments_instance_id_id"), "payments", ["instance_id", "id"])
+    _existing_grants()
+
+
+def _existing_grants() -> None:
+    """Dossiers granted before this revision: their reservation (`enveloppe` in the data, with
+    `montant_accorde` on the call `campagne`) becomes their grant, and the tranches their data
+    lists (`versements`) become payments, so that the call's totals stay the sum of the live
+    grants and no payment already made is forgotten."""
+    connection = op.get_bind()
+    instances = sa.table(
+        "process_instances",
+        sa.column("id"), sa.column("data", sa.JSON()), sa.column("status"),
+        sa.column("created_at"), sa.column("updated_at"),
+    )  # fmt: skip
+    calls = sa.table("campaigns", sa.column("code"))
+    codes = set(connection.execute(sa.select(calls.c.code)).scalars())
+    grants, payments = [], []
+    for row in connection.execute(sa.select(instances)):
+        data = row.data or {}
+        if "enveloppe" not in data or data.get("campagne") not in codes:
+            continue
+        try:
+            amount = round(float(data["montant_accorde"]) * 100)
+        except (KeyError, TypeError, ValueError):
+            continue
+        grants.append({
+            "instance_id": row.id, "campaign_code": data["campagne"], "granted_cents": amount,
+            "amount_cents": amount, "status": "en_cours", "reason": None,
+            "created_at": row.updated_at, "updated_at": row.updated_at, "updated_by": None,
+        })  # fmt: skip
+        for made in data.get("versements") or []:
+            if not isinstance(made, dict):
+                continue
+            payments.append({
+                "instance_id": row.id, "kind": "avance" if made.get("tranche") == 1 else "tranche",
+                "label": f"Tranche {made.get('tranche')}",
+                "amount_cents": round(float(made.get("montant") or 0) * 100),
+                "paid_on": str(made.get("date") or "")[:10],
+                "reference": str(made.get("reference") or "")[:100],
+                "recorded_at": row.updated_at, "recorded_by": None,
+            })  # fmt: skip
+    if grants:
+        op.bulk_insert(sa.table("grants", *(sa.column(k) for k in grants[0])), grants)
+    if payments:
+        op.bulk_insert(sa.table("payments", *(sa.column(k) for k in payments[0])), payments)
 
 
 def downgrade() -> None:
