@@ -114,7 +114,7 @@ def test_envelope_and_laureate_count_are_enforced(appel, operator):
     )
     with pytest.raises(InvalidInput, match="déjà ses 2 lauréats"):
         service.complete(
-            appel, operator, selection_task(appel, third.reference)["id"], {"montant_accorde": 0}
+            appel, operator, selection_task(appel, third.reference)["id"], {"montant_accorde": 1}
         )
     state = calls.get(appel, "essai-2026")
     assert (state.granted_total, state.laureates) == (Decimal("100000"), 2)
