@@ -48,8 +48,12 @@ class UnitOfWork:
         self.instance: stored.LoadedInstance | None = None
         self.workflow: Any = None
         self.before = snapshot.Snapshot({}, {})
-        self.operators = operators.bind(connection, services.clock)
+        self.operators = operators.bind(connection, services.clock, self._current)
         self.migrated_to: int | None = None
+
+    def _current(self) -> tuple[int | None, str | None]:
+        """The stored instance's id (None before its first save) and the actor, for operators."""
+        return (self.instance.id if self.instance is not None else None), self.actor
 
     def load(self, *, reference: str | None = None, instance_id: int | None = None) -> Any:
         """Read the instance (NotFound if there is none) and restore its workflow."""
