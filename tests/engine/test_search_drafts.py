@@ -34,7 +34,7 @@ def platform(services):
     the service layer takes viewers as they are given."""
     service.deploy_path(services, PROCESSES)
     now = services.clock.now()
-    for code, process_id, name, envelope, laureates in DEMO_CALLS:
+    for code, process_id, name, envelope, laureates, _programme in DEMO_CALLS:
         calls.create(
             services, code=code, process_id=process_id, name=name,
             opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=90),
