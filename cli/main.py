@@ -27,6 +27,7 @@ from engine.service.campaigns import calls, programmes
 from engine.service.catalogue import checking
 from engine.service.catalogue import processes as catalogue
 from engine.service.context import DatabaseUnreachable
+from engine.service.dossiers import closing
 from engine.service.migrations import plans as migration_plans
 from engine.service.migrations import runs as migration_runs
 from engine.territory import ReferenceDataMissing
@@ -307,6 +308,55 @@ def claim(task_id: str, login: str) -> None:
     """Prendre une tâche en charge."""
     service.claim(services(), service.Viewer.command_line(login), task_id)
     click.echo(f"Tâche prise en charge par {login}")
+
+
+#: `anct close --issue`: the closing actions an operator may take on any running dossier.
+CLOSINGS = {
+    "retire": closing.withdraw,
+    "sans_suite": closing.close_sans_suite,
+    "renonce": closing.renounce,
+    "aide_annulee": closing.cancel_grant,
+}
+
+
+@main.command("close")
+@click.argument("reference")
+@click.option(
+    "--issue",
+    type=click.Choice(sorted(CLOSINGS)),
+    required=True,
+    help="Retrait, classement sans suite, renonciation ou annulation de l'aide.",
+)
+@click.option("--reason", default="", help="Motif, lu par la collectivité.")
+@click.option("--user", "login", default="cli", help="Qui clôt le dossier (historique).")
+@friendly_errors
+def close_command(reference: str, issue: str, reason: str, login: str) -> None:
+    """Clore un dossier en cours hors de son schéma : tâches et échéances annulées, aide
+    rendue à l'appel, collectivité prévenue."""
+    done = CLOSINGS[issue](
+        services(), service.Viewer.command_line(login), reference, reason=reason, confirmed=True
+    )
+    released = f" ; {l10n.euros(done.released)} rendus à l'appel" if done.released else ""
+    click.echo(f"Dossier {done.reference} clos : {labels.outcome(done.outcome)}{released}")
+
+
+@main.command("reduce-grant")
+@click.argument("reference")
+@click.argument("amount")
+@click.option("--reason", required=True, help="Motif, lu par la collectivité.")
+@click.option("--user", "login", default="cli", help="Qui réduit l'aide (historique).")
+@friendly_errors
+def reduce_grant_command(reference: str, amount: str, reason: str, login: str) -> None:
+    """Ramener l'aide d'un dossier à un montant inférieur (en euros) ; la différence est
+    rendue à l'appel."""
+    done = closing.reduce_grant(
+        services(), service.Viewer.command_line(login), reference, amount=amount, reason=reason
+    )
+    assert done.amount is not None and done.released is not None
+    click.echo(
+        f"Aide du dossier {done.reference} ramenée à {l10n.euros(done.amount)} ; "
+        f"{l10n.euros(done.released)} rendus à l'appel"
+    )
 
 
 @main.command()

@@ -37,6 +37,10 @@ OUTCOMES: Mapping[str, str] = {
     "comite_pilotage_tenu": "Comité de pilotage tenu",
     "revue_mi_parcours_faite": "Revue à mi-parcours faite",
     "contrat_clos": "Contrat clos",
+    # Closed from outside the diagram (engine/service/dossiers/closing.py)
+    "retire": "Retiré par la collectivité",
+    "renonce": "Aide refusée par le lauréat (renonciation)",
+    "aide_annulee": "Aide annulée par l'équipe nationale",
     # Branches that end while the dossier goes on (reminders, alerts)
     "rappel_prefet": "Préfet relancé",
     "alerte_equipe_nationale": "Équipe nationale alertée",
@@ -91,6 +95,11 @@ EVENTS: Mapping[str, str] = {
     "piece_jointe": "Pièce jointe reçue",
     "signature": "Signature",
     "migration": "Migration de version",
+    "retrait": "Dossier retiré par la collectivité",
+    "classement_sans_suite": "Dossier classé sans suite",
+    "renonciation": "Renonciation à l'aide",
+    "annulation_aide": "Aide annulée",
+    "reduction_aide": "Aide réduite",
 }
 
 #: Who acted when it was not a person: the scheduler firing a due timer, or the engine itself
@@ -120,6 +129,7 @@ VARIABLES: Mapping[str, str] = {
     "date_signature_convention": "Convention signée le",
     "date_fin_mission_prevue": "Fin de mission prévue le",
     "motif_issue": "Motif de l'issue",
+    "motif_reduction": "Motif de la réduction de l'aide",
 }
 
 

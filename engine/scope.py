@@ -13,8 +13,10 @@ and, for a task, the person it is assigned to. The rule, written once:
 - a person is told of a task when they act on it and it is assigned to nobody, or to them
   (`told`): a task taken by someone is their business;
 - a person sees a dossier when one of their grants reaches it, an expert's grant only when a
-  task of the dossier is assigned to them (`sees`); the State's staff read its internal fields
-  (`reads_internal`).
+  task of the dossier is assigned to them (`sees`); they read its fields as the roles whose
+  grants reach it (`reads_as`). A dossier over several départements (a contract over 59 and 62) sits
+  at one position per département: whoever one of them reaches sees it (`Viewer.may_see`
+  asks for each, `Columns.other_territory` for a query).
 
 Everything else derives from these: `Viewer` (engine/service/viewer.py) calls them for one
 row and `acts_clause` / `sees_clause` for a query; the recipients of a notice are the holders
@@ -29,11 +31,12 @@ the same relation read from the other end (tests/engine/test_scope_agreement.py 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple, Protocol
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
 
-from .roles import ASSIGNED_ONLY, COLLECTIVITE
+from .roles import ASSIGNED_ONLY
 from .territory import REGION_PREFIX
 
 #: The scope of a national grant (stored as '' in `user_grants`).
@@ -105,15 +108,15 @@ def sees(
     return covers(scope, territory, siren, region)
 
 
-def reads_internal(
+def reads_as(
     role: str, scope: str | None, territory: str | None, siren: str | None,
     region: str | None = None,
 ) -> bool:  # fmt: skip
-    """Whether the grant opens the internal fields of a dossier its holder sees: a staff role
-    over it (the requesting authority's never does)."""
-    return role != COLLECTIVITE and (
-        role in ASSIGNED_ONLY or covers(scope, territory, siren, region)
-    )
+    """Whether the grant's role counts for reading the fields of a dossier its holder sees
+    (the forms say which roles read each one, engine.forms.readers): a grant that reaches the
+    dossier, or an expert's (who sees only the dossiers of their missions). The authority's
+    agent who is also a préfet elsewhere reads this dossier as its authority only."""
+    return role in ASSIGNED_ONLY or covers(scope, territory, siren, region)
 
 
 def expand(scope: str | None, regions: Regions) -> tuple[str | None, ...]:
@@ -131,6 +134,9 @@ class Columns(NamedTuple):
     siren: ColumnElement[str]
     role: ColumnElement[str] | None = None
     assignee: ColumnElement[str | None] | None = None
+    #: A dossier's other départements (`dossier_territories`): the condition that one of them
+    #: is the given scope. A position over several départements is reached from each.
+    other_territory: Callable[[str], ColumnElement[bool]] | None = None
 
 
 def covers_clause(scope: str | None, columns: Columns) -> ColumnElement[bool]:
@@ -138,6 +144,10 @@ def covers_clause(scope: str | None, columns: Columns) -> ColumnElement[bool]:
     whole it matches no row, as `covers` without the région of the position)."""
     if (scope or NATIONAL) is NATIONAL:
         return true()
+    if columns.other_territory is not None:
+        return or_(
+            columns.territory == scope, columns.siren == scope, columns.other_territory(scope)
+        )
     return or_(columns.territory == scope, columns.siren == scope)
 
 

@@ -20,6 +20,7 @@ from .views import (
     admin,
     attachments,
     campaigns,
+    closing,
     dossiers,
     inbox,
     migrations,
@@ -92,7 +93,7 @@ def create_app(services: service.Services, **overrides: Any) -> Flask:
     errors.init_app(app)
     register_filters(app)
     for module in (assets, inbox, tasks, dossiers, portal, notices, admin, attachments,
-                   campaigns, processes, process_editor, migrations):  # fmt: skip
+                   campaigns, processes, process_editor, migrations, closing):  # fmt: skip
         app.register_blueprint(module.blueprint)
 
     @app.context_processor

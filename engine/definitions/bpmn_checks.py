@@ -224,15 +224,17 @@ class _Checker:
             if kind in ("startEvent", "intermediateCatchEvent", "boundaryEvent"):
                 self._check_timer(node)
             if kind == "endEvent":
-                motive = node.find(
-                    "bpmn:extensionElements/spiffworkflow:properties/"
-                    "spiffworkflow:property[@name='motif']",
-                    NS,
-                )
-                if motive is not None:
-                    self._compile(
-                        node, motive.get("value") or "", "eval", "propriété « motif »", "expression"
+                for said in ("motif", "montant", "conditions"):  # what the notice states
+                    prop = node.find(
+                        "bpmn:extensionElements/spiffworkflow:properties/"
+                        f"spiffworkflow:property[@name='{said}']",
+                        NS,
                     )
+                    if prop is not None:
+                        self._compile(
+                            node, prop.get("value") or "", "eval", f"propriété « {said} »",
+                            "expression",
+                        )  # fmt: skip
 
     def _lanes(self, scope: etree._Element) -> dict[str, etree._Element]:
         lanes: dict[str, etree._Element] = {}

@@ -1,4 +1,4 @@
-"""Our SpiffWorkflow parser: the spiff parser with clock-aware timers."""
+"""Our SpiffWorkflow parser: the spiff parser with clock-aware timers and process properties."""
 
 from __future__ import annotations
 
@@ -17,9 +17,13 @@ from SpiffWorkflow.spiff.parser.event_parsers import (
     SpiffIntermediateThrowEventParser,
     SpiffStartEventParser,
 )
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser, SpiffProcessParser
 
+from .bpmn_checks import NS
 from .timers import CLOCK_TIMERS
+
+#: Where a process keeps its own properties (`referencePrefix`, `startForm`, `territoires`).
+_PROCESS_PROPERTIES = "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property"
 
 
 class _ClockTimers:
@@ -49,7 +53,28 @@ class IntermediateThrowEventParser(_ClockTimers, SpiffIntermediateThrowEventPars
     pass
 
 
+class ProcessParser(SpiffProcessParser):
+    """Keeps the process's own properties on its spec (`spec.properties`), for the step
+    kernel to read at every step (the `territoires` a dossier covers); the library keeps
+    only those of tasks."""
+
+    def create_spec(self) -> Any:
+        spec = super().create_spec()
+        spec.properties = {
+            node.get("name"): node.get("value") or ""
+            for node in self.node.iterfind(_PROCESS_PROPERTIES, NS)
+            if node.get("name")
+        }
+        return spec
+
+
+def process_properties(spec: Any) -> dict[str, str]:
+    """The properties of a parsed process (none for a spec not parsed by `ProcessParser`)."""
+    return getattr(spec, "properties", None) or {}
+
+
 class AnctBpmnParser(SpiffBpmnParser):
+    PROCESS_PARSER_CLASS = ProcessParser
     OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, tuple[type, type]]] = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("startEvent"): (StartEventParser, StartEvent),

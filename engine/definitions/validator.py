@@ -30,6 +30,7 @@ from .bundle import (
 )
 from .dmn_checks import check_dmn
 from .flow_checks import check_flow
+from .reader_checks import check_readers
 from .variable_checks import check_variables
 from .xml import parse_xml
 
@@ -74,6 +75,7 @@ def validate(
     form_texts = forms_of(documents, forms, problems)
     schemas = {ref: json.loads(text) for ref, text in form_texts.items()}
     problems.extend(check_variables(((d.name, d.root) for d in documents), schemas))
+    problems.extend(check_readers(((d.name, d.root) for d in documents), schemas))
     if any(p.is_error for p in problems):
         return Validation(_unique(problems), [])
     by_name = {d.name: d for d in documents}

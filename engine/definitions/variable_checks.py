@@ -117,9 +117,16 @@ def _bpmn_reads(file: str, root: etree._Element) -> Iterable[Read]:
     for prop in root.iterfind(".//spiffworkflow:property", NS):
         value = (prop.get("value") or "").strip()
         name = prop.get("name")
-        if name in ("pour", "assignee", "siren", "territoire", "motif") or (
-            name == "due" and value and not value.upper().startswith("P")
-        ):
+        if name in (
+            "pour",
+            "assignee",
+            "siren",
+            "territoire",
+            "territoires",
+            "motif",
+            "montant",
+            "conditions",
+        ) or (name == "due" and value and not value.upper().startswith("P")):
             yield Read(file, prop, f"la propriété « {name} »", value, "eval")
     for parameter in root.iterfind(".//spiffworkflow:parameter", NS):
         yield Read(

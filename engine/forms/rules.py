@@ -17,6 +17,14 @@ by the procedure's admissibility table, which would close the dossier.
 - `somme`: the number in `champ` equals the sum of the `termes` (to the cent); a term may go
   through every line of a list with `*`.
 - `part_maximale`: the number in `champ` is at most `taux` % of the number in `total`.
+- A rule whose `champ` goes through a list (`budget.*.depenses`) holds on each line: the terms
+  (or `total`) in the same list are read on that line, the others on the whole form, and the
+  message goes on the line's field (`budget.1.depenses`):
+
+  ```json
+  {"regle": "somme", "champ": "budget.*.depenses",
+   "termes": ["budget.*.aide_demandee", "budget.*.autres_ressources"]}
+  ```
 
 A rule is skipped while one of its fields is missing or already in error: the person first
 sees what is wrong with the field itself. The message goes on `champ`.
@@ -52,6 +60,8 @@ def _values(data: Any, parts: list[str]) -> Iterator[Any]:
         return
     if isinstance(data, Mapping) and head in data:
         yield from _values(data[head], rest)
+    elif isinstance(data, list) and head.isdigit() and int(head) < len(data):
+        yield from _values(data[int(head)], rest)
     else:
         yield _MISSING
 
@@ -88,24 +98,58 @@ def _broken(rule: Mapping[str, Any], data: Mapping[str, Any]) -> bool | None:
     return value > limit * Decimal(str(rule["taux"])) / 100
 
 
+def _on_each_line(rule: Mapping[str, Any], data: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    """The rule itself, or, when its `champ` goes through a list, one rule per line of that
+    list with the paths of that list bound to the line."""
+    champ = str(rule["champ"])
+    if ".*" not in champ:
+        yield rule
+        return
+    stem = champ.split(".*", 1)[0]
+    lines = next(_values(data, stem.split(".")), _MISSING)
+    if not isinstance(lines, list):
+        return
+    star = stem + ".*"
+
+    def bind(path: str, index: int) -> str:
+        return f"{stem}.{index}{path[len(star) :]}" if path.startswith(star) else path
+
+    for index in range(len(lines)):
+        bound = {**rule, "champ": bind(champ, index)}
+        if "termes" in rule:
+            bound["termes"] = [bind(str(term), index) for term in rule["termes"]]
+        if "total" in rule:
+            bound["total"] = bind(str(rule["total"]), index)
+        yield bound
+
+
 def rule_errors(
     form: Mapping[str, Any], data: Mapping[str, Any], errors: Mapping[str, str]
 ) -> dict[str, str]:
     """The French message of each rule of the form that the data breaks, by field."""
     found: dict[str, str] = {}
-    for rule in form.get(RULES_KEY) or []:
-        paths = [
-            rule["champ"],
-            *rule.get("termes", []),
-            *([rule["total"]] if "total" in rule else []),
-        ]
-        if any(_touches(str(path), errors) for path in paths):
-            continue
-        if _broken(rule, data):
-            message = rule.get("message") or _DEFAULTS[rule["regle"]]
-            taux = f"{rule.get('taux', '')}".replace(".", ",")
-            found.setdefault(str(rule["champ"]), message.replace("{taux}", taux))
+    for declared in form.get(RULES_KEY) or []:
+        for rule in _on_each_line(declared, data):
+            _check(rule, data, errors, found)
     return found
+
+
+def _check(
+    rule: Mapping[str, Any], data: Mapping[str, Any], errors: Mapping[str, str],
+    found: dict[str, str],
+) -> None:  # fmt: skip
+    """Adds the rule's message to `found` under its field if the data breaks it."""
+    paths = [
+        rule["champ"],
+        *rule.get("termes", []),
+        *([rule["total"]] if "total" in rule else []),
+    ]
+    if any(_touches(str(path), errors) for path in paths):
+        return
+    if _broken(rule, data):
+        message = rule.get("message") or _DEFAULTS[rule["regle"]]
+        taux = f"{rule.get('taux', '')}".replace(".", ",")
+        found.setdefault(str(rule["champ"]), message.replace("{taux}", taux))
 
 
 def _declared(form: Mapping[str, Any], path: str) -> bool:
@@ -147,6 +191,8 @@ def check_rules(form: Mapping[str, Any]) -> list[str]:
         for path in paths:
             if not isinstance(path, str) or not _declared(form, path):
                 problems.append(f"{where} : champ inconnu « {path} »")
+        if str(rule["champ"]).count("*") > 1:
+            problems.append(f"{where} : « champ » parcourt au plus une liste (un seul « * »)")
         if "message" in rule and not isinstance(rule["message"], str):
             problems.append(f"{where} : « message » doit être un texte")
     return problems

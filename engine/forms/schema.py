@@ -11,9 +11,10 @@ from jsonschema.exceptions import SchemaError
 
 from .conditions import check_conditions
 from .files import check_file_fields
-from .internal import check_internal
+from .natures import check_natures
 from .people import check_person_fields
 from .prefill import check_prefill
+from .readers import check_readers
 from .rules import check_rules
 
 
@@ -46,11 +47,12 @@ def check_form(text: str) -> dict[str, Any]:
     for kind, check in (("champs personne", check_person_fields),
                         ("champs conditionnels", check_conditions),
                         ("champs préremplis", check_prefill),
-                        ("règles entre champs", check_rules)):  # fmt: skip
+                        ("règles entre champs", check_rules),
+                        ("natures du demandeur", check_natures)):  # fmt: skip
         problems = check(form)
         if problems:
             raise FormProblem(f"{kind} : " + " ; ".join(problems))
-    marks = check_internal(form)
+    marks = check_readers(form)
     if marks:
         raise FormProblem(" ; ".join(marks))
     order = form.get("x-ordre", [])

@@ -17,8 +17,9 @@ from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
 
 from ..errors import InvalidInput
-from ..territory import Territories
+from ..territory import Territories, is_rna
 from .conditions import apply_conditions
+from .natures import DossierOrganisation, apply_natures, uses_organisation
 from .people import person_errors
 from .rules import rule_errors
 
@@ -49,6 +50,7 @@ _FORMAT_MESSAGES = {
     "departement": "Code de département inconnu.",
     "commune": "Code INSEE de commune inconnu.",
     "epci": "SIREN d'EPCI inconnu.",
+    "rna": "Numéro RNA invalide : W suivi de 9 caractères, sans espace (par exemple W751234567).",
     "date": "Date invalide (AAAA-MM-JJ).",
     "email": "Adresse électronique invalide.",
 }
@@ -74,6 +76,7 @@ def _format_checker(territories: Territories) -> FormatChecker:
         "departement": lambda v: not isinstance(v, str) or territories.has_departement(v),
         "commune": lambda v: not isinstance(v, str) or territories.has_commune(v),
         "epci": lambda v: not isinstance(v, str) or territories.has_epci(v),
+        "rna": lambda v: not isinstance(v, str) or is_rna(v),
         "date": is_date,
         "email": lambda v: not isinstance(v, str) or bool(_EMAIL.match(v)),
     }
@@ -133,16 +136,26 @@ def validate_submission(
     data: dict[str, Any],
     title: str = "",
     people: Mapping[str, Collection[str]] | None = None,
+    organisation: DossierOrganisation | None = None,
 ) -> dict[str, Any]:
     """The submitted data restricted to the form's fields, or InvalidInput listing each error.
 
     Fields whose `x-si` does not hold are dropped first, and never required (conditions.py).
     `people` gives, per role, the logins of its active accounts: a person field (people.py)
     accepts only those (none without it, so that a caller cannot skip the check by omission).
+    `organisation` is the dossier's (natures.py): a form that reads natures from SIRENs needs
+    it, and refuses to be checked without it for the same reason.
     """
     form = validator.schema
     data, ignored = apply_conditions(form, data)
+    nature_errors: dict[str, str] = {}
+    if organisation is not None:
+        data, nature_errors = apply_natures(form, data, organisation)
+    elif uses_organisation(form):
+        raise ValueError("ce formulaire lit la nature du demandeur : passez `organisation`")
     errors = _schema_errors(validator, data, ignored)
+    for name, message in nature_errors.items():
+        errors.setdefault(name, message)
     for name, message in person_errors(form, data, people or {}).items():
         errors.setdefault(name, message)
     for name, message in rule_errors(form, data, errors).items():

@@ -23,6 +23,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 NEW_TASK, REMINDER, ESCALATION, DEADLINE, DECISION, INCIDENT = (
     "nouvelle_tache", "relance", "escalade", "echeance", "decision", "incident",
 )  # fmt: skip
+#: A task that a closing of its dossier cancelled; a grant lowered by the national team.
+TASK_CANCELLED, GRANT_REDUCED = "tache_annulee", "aide_reduite"
 
 
 _ENVIRONMENT = Environment(
@@ -55,6 +57,12 @@ class Event:
     #: Why the dossier ended, in words (a decision's reason), when the procedure gives it.
     motive: str | None = None
     error: str | None = None
+    #: A grant's amount before and after a change, in words (« 20 000,00 € »); for a decision,
+    #: the amount granted.
+    previous_amount: str | None = None
+    amount: str | None = None
+    #: A grant's conditions, in words, when its end event gives them (`conditions`).
+    conditions: str | None = None
 
 
 @dataclass
@@ -86,7 +94,7 @@ def compose(
     for event in events:
         item = _render(event, dossier, base_url)
         for person in people.get(event.target, []):
-            if person.login == actor and event.kind in (NEW_TASK, REMINDER):
+            if person.login == actor and event.kind in (NEW_TASK, REMINDER, TASK_CANCELLED):
                 continue
             outgoing.notifications.append(
                 {

@@ -22,7 +22,15 @@ from .. import labels
 from ..definitions.bpmn_checks import escalation_roles
 from ..definitions.timers import duration_after, to_moment
 from ..errors import EngineError, InvalidInput, ScriptError
-from ..notifications.compose import DEADLINE, DECISION, ESCALATION, NEW_TASK, REMINDER, Event
+from ..notifications.compose import (
+    DEADLINE,
+    DECISION,
+    ESCALATION,
+    NEW_TASK,
+    REMINDER,
+    TASK_CANCELLED,
+    Event,
+)
 from ..notifications.recipients import Target
 from ..roles import COLLECTIVITE
 from ..store.instances import COMPLETED, RUNNING, LoadedInstance
@@ -33,6 +41,7 @@ from .codec import WorkflowCodec
 from .jsondata import changes, to_json
 from .runner import MOTIVE, Runner, StepLog, current_data, outcome_label, outcome_motive, outcome_of
 from .task_names import task_name
+from .territories import step_territories
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +64,51 @@ class Step:
     deadlines: dict[str, Deadline]
     #: The decision the requesting authority hears of, once the dossier ends.
     decision: Event | None
+
+
+@dataclass(frozen=True)
+class Closing:
+    """A dossier closed from outside its diagram (withdrawn by its authority, classed « sans
+    suite », its grant renounced or cancelled): no end event gives its outcome and motive, the
+    person closing it does."""
+
+    outcome: str
+    #: Why, in words: kept in `motif_issue` like an end event's `motif` (None: not given).
+    motive: str | None = None
+
+
+def close_workflow(workflow: BpmnWorkflow) -> None:
+    """Cancel every unfinished task of the workflow, its sub-processes and call activities
+    included (SpiffWorkflow's `cancel` walks them), with the timers waiting on them: the
+    workflow is then completed without an end event, which only a `Closing` step may save."""
+    workflow.cancel()
+    left = [
+        task
+        for tasks in (workflow.tasks, *(sp.tasks for sp in workflow.subprocesses.values()))
+        for task in tasks.values()
+        if not task.has_state(TaskState.FINISHED_MASK)
+    ]
+    if left or not workflow.is_completed():
+        raise EngineError(
+            f"Le dossier n'a pas pu être clos : {len(left)} étape(s) du processus ne se sont "
+            "pas arrêtées. Rien n'a été enregistré ; signalez-le à l'équipe qui gère la "
+            "procédure."
+        )
+
+
+def amend_data(workflow: BpmnWorkflow, changes: dict[str, Any]) -> None:
+    """Change variables of a running dossier from outside its diagram (a grant reduced by
+    the national team: `montant_accorde`), so that what runs next reads the new values.
+
+    SpiffWorkflow keeps data per task and a task copies its parent's data when it becomes
+    ready: every unfinished task takes the changes, and so does every finished task that an
+    unfinished one will copy from (the branch a join is waiting on). Finished work keeps the
+    data it ran with."""
+    workflows = (workflow, *workflow.subprocesses.values())
+    for task in (task for flow in workflows for task in flow.tasks.values()):
+        unfinished = not task.has_state(TaskState.FINISHED_MASK)
+        if unfinished or any(not c.has_state(TaskState.FINISHED_MASK) for c in task.children):
+            task.data.update(changes)
 
 
 @dataclass(frozen=True)
@@ -83,13 +137,19 @@ def compute_step(
     audit: list[dict[str, Any]] | None = None,
     new_instance: dict[str, Any] | None = None,
     migrated_to: int | None = None,
+    closing: Closing | None = None,
 ) -> Step:
     """`migrated_to`: the step moved the instance onto that version (see runtime.migration);
-    its open tasks and timers keep their rows, relabelled, and no deadline is announced."""
+    its open tasks and timers keep their rows, relabelled, and no deadline is announced.
+    `closing`: the workflow was closed by `close_workflow`; the outcome and motive are its."""
     after = snapshot.take(workflow)
     data = to_json(current_data(workflow, instance.data, log))
     completed = workflow.is_completed()
-    motive = outcome_motive(workflow) if completed else None
+    if closing is not None and not completed:
+        raise EngineError("Le dossier n'a pas pu être clos : son processus est toujours en cours.")
+    motive = outcome_motive(workflow) if completed and closing is None else None
+    if closing is not None:
+        motive = closing.motive
     if motive:
         data[MOTIVE] = motive
     write = StepWrite(
@@ -102,11 +162,16 @@ def compute_step(
         state=evaluation.codec.dumps(workflow),
         data=data,
         status=COMPLETED if completed else RUNNING,
-        outcome=outcome_of(workflow) if completed else None,
+        outcome=closing.outcome if closing else (outcome_of(workflow) if completed else None),
         completed_task=completed_task,
         completed_by=actor if completed_task else None,
         new_instance=new_instance,
+        closed=closing is not None,
     )
+    write.territories = step_territories(
+        workflow.spec, evaluation.evaluate, evaluation.territories, instance, data,
+        migrated=migrated_to is not None,
+    )  # fmt: skip
     write.opened_tasks = [
         _task_row(evaluation, workflow, task, now)
         for task_id, task in after.tasks.items()
@@ -140,6 +205,26 @@ def deadline_notices(deadlines: dict[str, Deadline], open_rows: list[Any]) -> li
         )
         for role in deadline.escalate_to:
             events.append(Event(ESCALATION, Target(role, row.territory, row.siren), **about))
+    return events
+
+
+def cancelled_notices(
+    rows: list[Any], instance: LoadedInstance, outcome: str, motive: str | None
+) -> list[Event]:
+    """Tell the holders of the tasks a closing cancelled (rows of `human_tasks`, open before
+    it) that they have nothing more to do, and why. The requesting authority's own tasks are
+    left out: it hears of the closing itself."""
+    events = []
+    for row in rows:
+        if row.role == COLLECTIVITE and (row.siren or instance.siren) == instance.siren:
+            continue
+        target = Target(row.role, row.territory, row.siren, row.assignee)
+        events.append(
+            Event(
+                TASK_CANCELLED, target, task_id=row.id, task_name=row.name, outcome=outcome,
+                motive=motive,
+            )
+        )  # fmt: skip
     return events
 
 

@@ -202,6 +202,8 @@ def check_health(workflow: BpmnWorkflow) -> None:
     """Raise ProcessIncident when the library's depth limit could hide unfinished work."""
     unfinished = [t for t in workflow.tasks.values() if not t.has_state(TaskState.FINISHED_MASK)]
     if workflow.is_completed():
+        if not workflow.success and not unfinished:
+            return  # cancelled: closed from outside its diagram (kernel.close_workflow)
         reached_end = any(
             isinstance(t.task_spec, EndEvent) and t.has_state(TaskState.COMPLETED)
             for t in workflow.tasks.values()

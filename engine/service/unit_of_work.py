@@ -17,15 +17,24 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ..errors import ProcessIncident, ScriptError
-from ..notifications.compose import Dossier, compose
+from ..notifications.compose import Dossier, Event, compose
 from ..roles import ASSIGNED_ONLY
 from ..runtime import migration, snapshot
-from ..runtime.kernel import Evaluation, compute_step, deadline_notices
+from ..runtime.kernel import (
+    Closing,
+    Evaluation,
+    amend_data,
+    cancelled_notices,
+    close_workflow,
+    compute_step,
+    deadline_notices,
+)
 from ..runtime.runner import StepLog
 from ..store import instances as stored
 from ..store.steps import TaskRow, active_logins, save_step
 from . import operators
 from .context import Services
+from .decision_notice import decision_terms
 
 
 def open_workflow(
@@ -50,6 +59,7 @@ class UnitOfWork:
         self.before = snapshot.Snapshot({}, {})
         self.operators = operators.bind(connection, services.clock, self._current)
         self.migrated_to: int | None = None
+        self.closing: Closing | None = None
 
     def _current(self) -> tuple[int | None, str | None]:
         """The stored instance's id (None before its first save) and the actor, for operators."""
@@ -101,6 +111,22 @@ class UnitOfWork:
             self.migrated_to = target_version_id
         return outcome
 
+    def close(self, closing: Closing) -> StepLog:
+        """Close the open workflow from outside its diagram: every task and timer cancelled,
+        the outcome and motive `closing` gives (saved by `save`, which tells the holders of
+        the cancelled tasks and the requesting authority)."""
+        close_workflow(self.workflow)
+        self.closing = closing
+        return StepLog()
+
+    def amend(self, changes: dict[str, Any]) -> StepLog:
+        """Change variables of the open workflow from outside its diagram (a grant reduced):
+        what runs next reads them, and `save` records them on the dossier and its history."""
+        amend_data(self.workflow, changes)
+        log = StepLog()
+        log.writes.append(dict(changes))
+        return log
+
     def changed(self, log: StepLog) -> bool:
         """Whether running did anything worth a write (a timer that was not yet due: no)."""
         return bool(log.events) or snapshot.take(self.workflow) != self.before
@@ -112,9 +138,11 @@ class UnitOfWork:
         completed_task: str | None = None,
         audit: list[dict[str, Any]] | None = None,
         new_instance: dict[str, Any] | None = None,
+        notices: list[Event] | None = None,
     ) -> tuple[int, int]:
         """Write the step; returns (instance id, new lock version). Conflict if another step
-        wrote the instance first: nothing of this one is kept."""
+        wrote the instance first: nothing of this one is kept. `notices`: what the caller
+        has to tell besides what the step itself announces (a grant reduced)."""
         services, connection, instance = self.services, self.connection, self.instance
         assert instance is not None
         now = services.clock.now()
@@ -122,13 +150,26 @@ class UnitOfWork:
             self.workflow, self.before, log, instance,
             Evaluation(services.runner, services.territories, services.codec),
             now=now, actor=self.actor, completed_task=completed_task, audit=audit,
-            new_instance=new_instance, migrated_to=self.migrated_to,
+            new_instance=new_instance, migrated_to=self.migrated_to, closing=self.closing,
         )  # fmt: skip
         _check_designations(connection, step.write.opened_tasks)
         open_rows = stored.open_tasks_among(connection, list(step.deadlines))
-        notices = [*step.opened, *deadline_notices(step.deadlines, open_rows)]
+        notices = [*step.opened, *deadline_notices(step.deadlines, open_rows), *(notices or [])]
         if step.decision is not None:
+            if self.closing is None:  # the end event reached states the grant's terms
+                terms = decision_terms(
+                    services, connection, self.migrated_to or instance.process_version_id,
+                    step.write.outcome, step.write.data,
+                )  # fmt: skip
+                step.decision.amount, step.decision.conditions = terms.amount, terms.conditions
             notices.append(step.decision)
+        if self.closing is not None and step.decision is not None:
+            cancelled = stored.open_tasks_among(connection, step.write.cancelled_tasks)
+            notices.extend(
+                cancelled_notices(
+                    cancelled, instance, step.decision.outcome or "", self.closing.motive
+                )
+            )
         for notice in notices:
             notice.target = notice.target.placed(services.territories)
         if notices:

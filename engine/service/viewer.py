@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .. import scope as rule
@@ -40,28 +41,42 @@ class Viewer:
             for g in self.grants
         )
 
-    def may_see(self, territory: str, siren: str, *, assigned: bool | None = None) -> bool:
+    def may_see(
+        self, territory: str, siren: str, *, assigned: bool | None = None,
+        also: Iterable[str] = (),
+    ) -> bool:  # fmt: skip
         """Whether the dossier is within the viewer's scope.
 
         Roles that work only on what is assigned to them (experts) see a dossier only when one
         of its tasks is assigned to them: `assigned` says so; None keeps the territorial answer
-        for callers that check the assignment themselves (a task's own assignee).
+        for callers that check the assignment themselves (a task's own assignee). `also`: the
+        dossier's other départements (`dossier_territories`), each as good as its own.
         """
         if self.operator:
             return True
-        return any(rule.sees(g.role, g.scope, territory, siren, assigned) for g in self.grants)
+        return any(
+            rule.sees(g.role, g.scope, place, siren, assigned)
+            for place in (territory, *also)
+            for g in self.grants
+        )
 
-    def sees_internal(self, territory: str, siren: str) -> bool:
-        """Whether the viewer reads the internal fields (`"x-interne"`) of a dossier they see.
+    def roles_over(
+        self, territory: str, siren: str, also: Iterable[str] = ()
+    ) -> frozenset[str] | None:
+        """The roles the viewer holds over a dossier they see, by which they read its fields
+        (each field says which roles read it: engine.forms.readers); None for an operator,
+        who reads everything.
 
-        The State's staff do (préfet, national team, committee, experts): those fields are
-        what they write for one another, such as the préfet's opinion and ranking. The
-        requesting authority does not, even when one of its agents also holds a staff role
-        elsewhere: only a staff role over this dossier counts.
+        Only a grant over this dossier counts: the authority's agent who is also a préfet
+        elsewhere reads it as its authority. `also`: the dossier's other départements.
         """
         if self.operator:
-            return True
-        return any(rule.reads_internal(g.role, g.scope, territory, siren) for g in self.grants)
+            return None
+        return frozenset(
+            g.role
+            for g in self.grants
+            if any(rule.reads_as(g.role, g.scope, place, siren) for place in (territory, *also))
+        )
 
     def task_filter(self) -> Condition:
         """SQL condition selecting the tasks this viewer may act on (`may_act` for a query)."""
@@ -71,8 +86,9 @@ class Viewer:
 
     def dossier_filter(self) -> Condition:
         """SQL condition selecting the dossiers this viewer may see (`may_see` for a query):
-        a préfet their département, an authority its SIREN, national roles every dossier, an
-        expert the dossiers where a task is assigned to them."""
+        a préfet their département (a dossier's own or one of its others), an authority its
+        SIREN, national roles every dossier, an expert the dossiers where a task is assigned
+        to them."""
         if self.operator:
             return scope_filters.everything()
         return scope_filters.dossiers_seen(self.login, self._pairs())

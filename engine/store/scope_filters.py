@@ -2,23 +2,40 @@
 
 The rule stays in engine/scope.py; this module only says where each table keeps a position,
 so that `Viewer` (engine/service/viewer.py) asks for a condition without building SQL itself.
-A grant is (role, scope), its scope None when national, a région grant already expanded.
+A grant is (role, scope), its scope None when national, a région grant already expanded. A
+dossier is reached through its own département and each of its other ones
+(`dossier_territories`, the process property `territoires`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, exists, true
+from sqlalchemy import ColumnElement, exists, false, or_, true
 
 from .. import scope as rule
-from .models import HumanTask, ProcessInstance
+from .models import DossierTerritory, HumanTask, ProcessInstance
 
 #: A condition to put in a query's `where`, opaque to the service layer.
 Condition = ColumnElement[bool]
+#: The longest département code (`971`): `dossier_territories.territory` is no longer.
+_DEPARTEMENT_LENGTH = 3
+
+
+def _covers_other_territory(scope: str) -> Condition:
+    """One of the dossier's other départements is `scope` (a contract over 59 and 62); never
+    an organisation's SIREN, which is no département code."""
+    if len(scope) > _DEPARTEMENT_LENGTH:
+        return false()
+    return exists().where(
+        DossierTerritory.instance_id == ProcessInstance.id, DossierTerritory.territory == scope
+    )
+
 
 _TASK = rule.Columns(HumanTask.territory, HumanTask.siren, HumanTask.role, HumanTask.assignee)
-_DOSSIER = rule.Columns(ProcessInstance.territory, ProcessInstance.siren)
+_DOSSIER = rule.Columns(
+    ProcessInstance.territory, ProcessInstance.siren, other_territory=_covers_other_territory
+)
 
 
 def everything() -> Condition:
@@ -40,3 +57,9 @@ def dossiers_seen(login: str, grants: Iterable[tuple[str, str | None]]) -> Condi
     return rule.any_of(
         [rule.sees_clause(role, scope, _DOSSIER, assigned) for role, scope in grants]
     )
+
+
+def dossiers_in(territory: str) -> Condition:
+    """The dossiers of a département, filed there or covering it besides their own (a search
+    for the Nord's dossiers finds the Bassin minier's contract, filed in the Pas-de-Calais)."""
+    return or_(ProcessInstance.territory == territory, _covers_other_territory(territory))

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, false, func, select, true
 
 from .models import HumanTask, ProcessInstance, ProcessVersion, Timer
-from .scope_filters import Condition
+from .scope_filters import Condition, dossiers_in
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def _where(scope: Condition | None, criteria: Criteria) -> Condition:
     if criteria.siren:
         conditions.append(ProcessInstance.siren == criteria.siren)
     if criteria.territory:
-        conditions.append(ProcessInstance.territory == criteria.territory)
+        conditions.append(dossiers_in(criteria.territory))
     if criteria.status:
         conditions.append(ProcessInstance.status == criteria.status)
     if criteria.process_id:

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..errors import Conflict
+from . import dossier_territories
 from .models import (
     AuditEvent,
     HumanTask,
@@ -86,6 +87,12 @@ class StepWrite:
     #: Rows for `notifications` and `outbox`, without instance id and step key.
     notifications: list[dict[str, Any]] = field(default_factory=list)
     emails: list[dict[str, Any]] = field(default_factory=list)
+    #: The dossier was closed from outside its diagram (withdrawal, « sans suite »...): no
+    #: task or timer of it may stay open, whatever the snapshots said.
+    closed: bool = False
+    #: The départements the dossier covers besides its own, when the step changed them (the
+    #: process property `territoires`); None: unchanged, or the process declares none.
+    territories: list[str] | None = None
 
 
 _INSTANCES = ProcessInstance.__table__
@@ -118,6 +125,19 @@ _CANCEL_TASKS = (
     .values(status="annulee", completed_at=bindparam("at"))
 )
 _INSERT_TASKS = insert(_TASKS)
+_CANCEL_OPEN_TASKS = (
+    update(_TASKS)
+    .where(_TASKS.c.instance_id == bindparam("b_id"), _TASKS.c.status == "ouverte")
+    .values(status="annulee", completed_at=bindparam("at"))
+)
+_CANCEL_PENDING_TIMERS = (
+    update(_TIMERS)
+    .where(
+        _TIMERS.c.instance_id == bindparam("b_id"),
+        _TIMERS.c.status.in_(("en_attente", "incident")),
+    )
+    .values(status="annulee", updated_at=bindparam("at"), locked_by=None, locked_until=None)
+)
 _INSERT_TIMERS = insert(_TIMERS)
 _MOVE_TIMER = (
     update(_TIMERS)
@@ -211,6 +231,8 @@ def save_step(connection: Connection, step: StepWrite) -> tuple[int, int]:
             )
     if step.process_version_id is not None:
         _save_migration(connection, step)
+    if step.territories is not None:
+        dossier_territories.replace(connection, step.instance_id, step.territories)
     if step.completed_task:
         done = connection.execute(
             _COMPLETE_TASK, {"b_id": step.completed_task, "at": step.now, "by": step.completed_by}
@@ -237,6 +259,9 @@ def save_step(connection: Connection, step: StepWrite) -> tuple[int, int]:
         ]  # fmt: skip
         connection.execute(_INSERT_TASKS, rows)
     _save_timers(connection, step)
+    if step.closed:
+        for statement in (_CANCEL_OPEN_TASKS, _CANCEL_PENDING_TIMERS):
+            connection.execute(statement, {"b_id": step.instance_id, "at": step.now})
     if step.audit:
         shared = {"instance_id": step.instance_id, "at": step.now, "lock_version": new_version}
         connection.execute(

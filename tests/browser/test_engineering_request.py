@@ -89,7 +89,7 @@ def file_the_request(page: Page) -> str:
     for domain in ("Revitalisation commerciale", "Habitat", "Mobilité"):
         tick(page.get_by_label(domain, exact=True))
     tick(page.get_by_label("Montage de projet", exact=True))
-    page.get_by_label("Nature de la collectivité", exact=True).select_option(label="Commune")
+    page.get_by_label("Nature de la collectivité").select_option(label="Commune")
     page.get_by_label("Commune du projet (code INSEE)").fill("23096")
     page.get_by_label("EPCI concerné (SIREN)").fill("200034825")
     contact = page.get_by_role("group", name="Personne à contacter")

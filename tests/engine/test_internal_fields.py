@@ -1,4 +1,5 @@
-"""Internal fields (`x-interne`) and the names of tasks done for a signatory, without a database."""
+"""Internal fields (`x-interne`, the staff's readers) and the names of tasks done for a signatory,
+without a database."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import pytest
 
 from engine.forms import FormProblem, check_form
-from engine.forms.internal import form_properties, internal_paths, public_data
+from engine.forms.readers import form_properties, hidden_paths, readable_data
 from engine.runtime.task_names import kind_name, task_name, with_article
 
 FORM = {
@@ -43,16 +44,20 @@ def test_the_authority_reads_everything_but_the_internal_fields_at_any_depth():
         "bilan": {"public": "oui", "cout": 12},
         "lignes": [{"nom": "a", "avis": "réservé"}],
     }  # fmt: skip
-    assert public_data(data, form_properties(FORM)) == {
-        "objet": "Voirie", "calcule": 3, "bilan": {"public": "oui"}, "lignes": [{"nom": "a"}],
-    }  # fmt: skip
-    assert internal_paths(form_properties(FORM)) == ["note", "bilan.cout"]
+    authority = {"collectivite"}
+    assert readable_data(data, form_properties(FORM), authority) == {
+        "objet": "Voirie", "bilan": {"public": "oui"}, "lignes": [{"nom": "a"}],
+    }, "a variable no form declares is the staff's"  # fmt: skip
+    assert readable_data(data, form_properties(FORM), {"prefet"}) == data
+    assert hidden_paths(form_properties(FORM), authority) == ["note", "bilan.cout"]
 
 
 def test_a_form_marked_internal_marks_each_of_its_fields():
     fields = form_properties({**FORM, "x-interne": True})
     assert all(schema["x-interne"] is True for schema in fields.values())
-    assert public_data({"objet": "Voirie", "autre": 1}, fields) == {"autre": 1}
+    assert readable_data({"objet": "Voirie", "siren": "1"}, fields, {"collectivite"}) == {
+        "siren": "1"
+    }
 
 
 def test_a_mark_that_is_not_true_or_false_is_refused_at_deployment():

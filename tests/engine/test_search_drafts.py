@@ -235,10 +235,14 @@ def test_a_call_is_offered_only_while_its_campaign_is_open(platform, clock):
 def test_new_forms_are_prefilled_with_the_organisation(platform):
     form = drafts.start_form(platform, GUERET_VIEWER, "demande_ingenierie")
     data = drafts.prefill(platform, GUERET_VIEWER, form, "Commune de Guéret")
-    assert data == {"siren": "212309603", "nom_demandeur": "Commune de Guéret"}
+    assert data == {
+        "siren": "212309603", "nom_demandeur": "Commune de Guéret", "nature_demandeur": "commune",
+    }  # fmt: skip
     assert form.territory_from_form
     call = drafts.start_form(platform, GUERET_VIEWER, "pass_numerique", "PASS-NUMERIQUE-DEMO")
     assert not call.territory_from_form
+    # The nature comes from the SIREN (official data), not typed (issue 16).
+    assert drafts.prefill(platform, GUERET_VIEWER, call)["type_collectivite"] == "commune"
 
 
 def test_the_departement_of_an_organisation_comes_from_official_data(platform, dossiers):

@@ -182,17 +182,20 @@ NOT_QUALIFIED = [{"nom": "Tiers-lieu", "commune": "08105", "statut": "en_cours"}
 @pytest.mark.parametrize(
     ("organisation", "changes", "field", "message"),
     [
-        (GUERET, {"type_collectivite": "commune"}, "type_collectivite",
-         "Une commune ne peut pas candidater seule à cet appel"),
-        (ARDENNE_METROPOLE, {"cofinancement_etat": 100000.01}, "cofinancement_etat",
-         "ne peut pas dépasser 50 % du coût total"),
+        (GUERET, {"type_collectivite": "region"}, "type_collectivite",
+         "est celui de la commune de Guéret (Creuse) : choisissez « Commune »"),
+        (ARDENNE_METROPOLE, {"cofinancement_etat": 100000.01, "part_collectivite": 99999.99},
+         "cofinancement_etat", "ne peut pas dépasser 50 % du coût total"),
+        (ARDENNE_METROPOLE, {"part_collectivite": 90000}, "cout_total",
+         "doit être égal au cofinancement demandé à l'État plus la part financée"),
         (ARDENNE_METROPOLE, {"lieux_qualifies": NOT_QUALIFIED}, "lieux_qualifies",
          "Au moins un des lieux où les pass seront acceptés doit être déjà qualifié."),
         (ARDENNE_METROPOLE,
          {"cout_total": 800000, "cofinancement_etat": 300001, "part_collectivite": 499999},
          "cofinancement_etat", "plafonné à 300 000 € par projet"),
     ],
-    ids=["commune-seule", "taux-au-dela-de-50", "aucun-lieu-qualifie", "plafond-depasse"],
+    ids=["nature-contredite", "taux-au-dela-de-50", "plan-desequilibre", "aucun-lieu-qualifie",
+         "plafond-depasse"],
 )  # fmt: skip
 def test_fixable_mistakes_are_refused_on_the_form_and_nothing_is_filed(
     appel, people, organisation, changes, field, message
@@ -207,20 +210,28 @@ def test_fixable_mistakes_are_refused_on_the_form_and_nothing_is_filed(
     assert inbox(appel, people["prefet_08"]) == inbox(appel, people["prefet_23"]) == []
 
 
+DEPARTEMENT_ARDENNES = {"territory": "08", "siren": "220800049"}
+REGION_GRAND_EST = {"territory": "08", "siren": "200052264"}
+SYNDICAT_MIXTE = {"territory": "08", "siren": "250800125"}  # unknown to the official data
+
+
 @pytest.mark.parametrize(
-    ("type_collectivite", "changes"),
+    ("organisation", "type_collectivite", "changes"),
     [
-        ("epci", {}),
-        ("departement", {}),
-        ("region", {}),
-        ("syndicat_mixte", {}),
-        ("epci", {"cofinancement_etat": 100000, "part_collectivite": 100000}),  # exactly 50 %
-        ("epci", {"cout_total": 600000, "cofinancement_etat": 300000, "part_collectivite": 300000}),
+        (ARDENNE_METROPOLE, "epci", {}),
+        (DEPARTEMENT_ARDENNES, "departement", {}),
+        (REGION_GRAND_EST, "region", {}),
+        (SYNDICAT_MIXTE, "syndicat_mixte", {}),
+        (ARDENNE_METROPOLE, "epci", {"cofinancement_etat": 100000, "part_collectivite": 100000}),
+        (ARDENNE_METROPOLE, "epci",
+         {"cout_total": 600000, "cofinancement_etat": 300000, "part_collectivite": 300000}),
     ],
     ids=["epci", "departement", "region", "syndicat-mixte", "taux-50", "plafond-atteint"],
-)
-def test_admissible_applications_go_to_the_prefet(appel, people, type_collectivite, changes):
-    reference = deposer(appel, type_collectivite=type_collectivite, **changes)
+)  # fmt: skip
+def test_admissible_applications_go_to_the_prefet(
+    appel, people, organisation, type_collectivite, changes
+):
+    reference = deposer(appel, organisation, type_collectivite=type_collectivite, **changes)
     dossier = details(appel, reference)
     assert (dossier.status, dossier.data["recevable"], dossier.data["motif"]) == (
         "en_cours",
@@ -361,7 +372,9 @@ def test_a_grant_past_the_envelope_is_refused_and_the_jury_task_stays_open(appel
         envelope=Decimal("150000"), **FENETRE,
     )  # fmt: skip
     first = deposer(appel, campagne="pass-numerique-essai")
-    second = deposer(appel, campagne="pass-numerique-essai", cofinancement_etat=80000)
+    second = deposer(
+        appel, campagne="pass-numerique-essai", cofinancement_etat=80000, part_collectivite=120000
+    )
     retenir(appel, people, first, 100000, clock=clock)
 
     donner_avis(appel, people, second)

@@ -37,6 +37,7 @@ CREUSE = [DEPARTEMENT_CREUSE, GRAND_GUERET, COMMUNE_GUERET]
 ARDENNE = {"siren": "200041630", "nom": "CA Ardenne Métropole", "nature": "epci"}
 
 IDENTIFICATION = {
+    "situation_contrat": "a_engager",
     "nom_territoire": "Creuse",
     "departements": ["23"],
     "difficultes": ["declin_demographique", "vieillissement", "acces_aux_soins", "enclavement"],

@@ -42,7 +42,7 @@ from engine.clock import ManualClock, as_utc
 from engine.config import Settings
 from engine.notifications.outbox import FAILED as MAIL_FAILED
 from engine.service import notifications, users
-from engine.service.campaigns import calls
+from engine.service.campaigns import calls, grants
 from engine.service.catalogue import editing
 from engine.service.catalogue import processes as catalogue
 from engine.service.demo import DEMO_OWNERS, ensure_demo
@@ -53,6 +53,7 @@ from engine.store.models import (
     Campaign,
     DefinitionDraft,
     Draft,
+    Grant,
     HumanTask,
     MigrationItem,
     MigrationPlan,
@@ -386,6 +387,12 @@ def _build(platform: service.Services, clock: ManualClock) -> dict[str, Any]:
         mission, "signer_collectivite", with_document(platform, operator, SIGNATURE_COLLECTIVITE)
     )
     complete(mission, "signer_anct", with_document(platform, operator, SIGNATURE_ANCT))
+    with platform.write() as connection:
+        # The mission holds a grant on the matrix's call: what the grant routes are about.
+        mission_id = connection.execute(
+            select(ProcessInstance.id).where(ProcessInstance.reference == mission)
+        ).scalar_one()
+        grants.reserve(connection, mission_id, MATRIX_CALL["code"], 1000, clock.now())
     tasks = {key: task(refs[t.dossier], t.bpmn_id) for key, t in TASKS.items()}
     notices = {}
     for login, key in (("prefet.creuse", "creuse"), ("prefet.ardennes", "ardennes")):
@@ -497,6 +504,8 @@ IGNORED = Expect(302, "/notifications", denied=True)
 #: a forged post comes back to the task page with the refusal as a message (tests/web/test_tasks.py
 #: tests that message), and nothing changes.
 REFUSED_ON_PAGE = Expect(302, denied=True, back_to_task=True)
+#: An action the dossier's present state refuses (a closing action on a decided dossier).
+CONFLICT = Expect(409, denied=True)
 #: ProConnect is not configured in tests: its routes do not exist (for everybody).
 ABSENT = Expect(404)
 
@@ -566,6 +575,73 @@ def on_file(login: str, key: str | None) -> Expect:
 
 def own_notice(login: str, owner: str | None) -> Expect:
     return Expect(302, "/notifications") if login == owner else IGNORED
+
+
+def on_closing(code: str) -> Callable[[str, str | None], Expect]:
+    """The closing actions (web/views/closing.py) on a dossier: 404 outside the scope, 403 for
+    a role that never may, 409 when the dossier's state refuses it (decided, no grant), else
+    `allowed`. The world's « creuse » is undecided, its « mission » decided with a grant."""
+
+    def expect(login: str, key: str | None) -> Expect:
+        if login not in DOSSIERS[key or ""].viewers:
+            return HIDDEN
+        authority = login in AUTHORITIES
+        if code in ("retirer", "renoncer"):
+            if not authority:
+                return FORBIDDEN
+            granted = key == "mission"
+            return OK if granted == (code == "renoncer") else CONFLICT
+        if code == "classer_sans_suite":
+            if login == "anct.national":
+                return OK
+            if login in ("prefet.creuse", "prefet.ardennes"):
+                return CONFLICT if key == "mission" else OK
+            return FORBIDDEN
+        if login != "anct.national":
+            return FORBIDDEN
+        return OK if key == "mission" else CONFLICT
+
+    return expect
+
+
+def posting(code: str) -> Callable[[str, str | None], Expect]:
+    """The same, posting: an allowed cell posts a harmless invalid form (422)."""
+    shown = on_closing(code)
+    return lambda login, key: INVALID if shown(login, key) is OK else shown(login, key)
+
+
+def closing_state(world: World, key: str) -> Any:
+    """The dossier's row and its grant: what a closing action would change."""
+    with world.services.read() as connection:
+        instance = connection.execute(
+            select(ProcessInstance.id, ProcessInstance.status, ProcessInstance.lock_version,
+                   ProcessInstance.outcome).where(ProcessInstance.reference == world.refs[key])
+        ).one()  # fmt: skip
+        grant = connection.execute(
+            select(Grant.status, Grant.amount_cents).where(Grant.instance_id == instance.id)
+        ).first()
+    return tuple(instance), None if grant is None else tuple(grant)
+
+
+#: What a refused closing posts: it would close the dossier (or lower its grant) if let through.
+CLOSING = {"motif": "Détourné", "confirmation": "oui", "montant": "1"}
+CLOSING_KEYS = ("creuse", "ardennes", "mission")
+
+
+def closing_routes() -> tuple[Route, ...]:
+    routes = []
+    for endpoint, path, code in (
+        ("closing.withdraw", "retirer", "retirer"),
+        ("closing.sans_suite", "classer-sans-suite", "classer_sans_suite"),
+        ("closing.renounce", "renoncer", "renoncer"),
+        ("closing.cancel_grant", "annuler-aide", "annuler_aide"),
+        ("closing.reduce_grant", "reduire-aide", "reduire_aide"),
+    ):
+        where = lambda w, key, path=path: f"/dossiers/{w.refs[key]}/{path}"  # noqa: E731
+        routes.append(Route(endpoint, "GET", where, on_closing(code), CLOSING_KEYS))
+        routes.append(Route(endpoint, "POST", where, posting(code), CLOSING_KEYS,
+                            data=lambda w, o: CLOSING, safe=no_data, state=closing_state))  # fmt: skip
+    return tuple(routes)
 
 
 # ---------------------------------------------------------------- the routes
@@ -905,6 +981,8 @@ ROUTES: tuple[Route, ...] = (
           state=migration_state),
     Route("migrations.execute", "POST", fixed(f"{PLAN}/executer"), gate(OWNERS, INVALID),
           data=lambda w, o: {"confirmation": "oui"}, safe=no_data, state=migration_state),
+    # Withdrawal, « sans suite », renunciation, cancellation and reduction of a grant.
+    *closing_routes(),
 )  # fmt: skip
 
 

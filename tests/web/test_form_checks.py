@@ -41,15 +41,24 @@ def file_pass(client, **changes):
     return post_form(client, PASS, data, page=f"{PASS}?campagne=PASS-NUMERIQUE-DEMO")
 
 
-def test_a_commune_applying_alone_corrects_it_on_the_form(client_for, platform):
+def test_a_nature_the_siren_contradicts_is_corrected_on_the_form(client_for, platform):
+    """A commune's SIREN declared as a région is refused, the message saying what the SIREN is
+    (issue 16); the commune, eligible to the pass numérique, then files (the guide's list)."""
     client = client_for("mairie.gueret")
-    refused = file_pass(client, type_collectivite="commune")
+    page = client.get(f"{PASS}?campagne=PASS-NUMERIQUE-DEMO").get_data(as_text=True)
+    assert 'value="commune" checked' in page  # read from the SIREN, not typed
+    refused = file_pass(client, type_collectivite="region")
     assert refused.status_code == 422
-    message = "Une commune ne peut pas candidater seule à cet appel"
+    message = (
+        "Le SIREN de votre organisation (212309603) est celui de la commune de Guéret (Creuse) : "
+        "choisissez « Commune » (et non « Région »)."
+    )
     assert message in group(refused, "type_collectivite")
     assert message in text(refused, "erreurs")
     assert 'value="Pass numériques pour l&#39;agglomération"' in field_group(refused, "intitule")
     assert filed(platform) == 0
+    accepted = file_pass(client, type_collectivite="commune")
+    assert accepted.status_code == 302 and "/dossiers/PNU-23-" in accepted.headers["Location"]
 
 
 def test_a_share_above_the_rate_is_refused_on_its_field(client_for, platform):

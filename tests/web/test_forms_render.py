@@ -25,6 +25,7 @@ from engine.errors import InvalidInput
 from engine.forms import make_validator, validate_submission
 from engine.forms.conditions import apply_conditions
 from engine.forms.files import file_fields, is_file_field, value_at, with_value
+from engine.forms.natures import DossierOrganisation
 from engine.forms.people import is_person_field, person_roles
 from engine.territory import territories_at
 from tests.procedures import test_demande_ingenierie as ingenierie
@@ -172,6 +173,10 @@ def validator(ref: str):
     return make_validator(schema(ref), territories_at(Settings().reference_data_path))
 
 
+#: Forms checked outside a dossier: natures are read from the SIRENs the data gives.
+NO_DOSSIER = DossierOrganisation(territories_at(Settings().reference_data_path))
+
+
 # ---------------------------------------------------------------- sample data for any form
 
 
@@ -222,6 +227,8 @@ def sample(spec: dict[str, Any], seed: int = 1) -> Any:
     kind = spec.get("type")
     if "const" in spec:
         return spec["const"]
+    if spec.get("x-nature-depuis") and "commune" in spec.get("enum", []):
+        return "commune"  # the samples' SIREN is Guéret's (engine/forms/natures.py)
     if "enum" in spec:
         return spec["enum"][seed % len(spec["enum"])]
     if kind == "object":
@@ -259,7 +266,12 @@ def following_rules(form: dict[str, Any], data: dict[str, Any]) -> dict[str, Any
     """The sample made to hold the form's rules across fields (x-regles, engine/forms/rules.py):
     a total set to the sum of its lines, a share brought under its rate of the total."""
     for rule in form.get("x-regles", []):
-        if rule["regle"] == "somme":
+        if rule["regle"] == "somme" and ".*." in rule["champ"]:  # on each line of a list
+            stem, _, field = rule["champ"].partition(".*.")
+            for line in data[stem]:
+                terms = [t.removeprefix(f"{stem}.*.") for t in rule["termes"]]
+                line[field] = sum(n for t in terms for n in _numbers(line, t))
+        elif rule["regle"] == "somme":
             data[rule["champ"]] = sum(n for t in rule["termes"] for n in _numbers(data, t))
         elif rule["regle"] == "part_maximale":
             [total] = _numbers(data, rule["total"])
@@ -281,7 +293,8 @@ def test_every_form_renders_with_labels_and_reads_back(ref: str) -> None:
     people = dict.fromkeys(person_roles(form), SAMPLE_PEOPLE)
     # Valid, once the fields whose condition (x-si) does not hold are left out.
     applicable = apply_conditions(form, data)[0]
-    assert validate_submission(validator(ref), data, people=people) == applicable, "échantillon"
+    checked = validate_submission(validator(ref), data, people=people, organisation=NO_DOSSIER)
+    assert checked == applicable, "échantillon"
 
     html = render(build_fields(form, data, None))
     page = read_form(html)
@@ -463,9 +476,13 @@ def test_arrays_of_objects_are_row_groups() -> None:
     )
     assert len(budget.children) == 3
     # A list of texts (départements): one input per value, plus empty ones.
-    departements = build_fields(
-        schema("territoires_en_renouveau/identification.json"), {"departements": ["23"]}, None
-    )[1]
+    departements = next(
+        f
+        for f in build_fields(
+            schema("territoires_en_renouveau/identification.json"), {"departements": ["23"]}, None
+        )
+        if f.name == "departements"
+    )
     assert [(c.name, c.value) for c in departements.children] == [
         ("departements.0", "23"), ("departements.1", ""), ("departements.2", ""),
     ]  # fmt: skip
@@ -553,7 +570,7 @@ def test_errors_show_next_to_their_field_in_french() -> None:
     }
     del data["intitule_projet"]
     with pytest.raises(InvalidInput) as refused:
-        validate_submission(validator(ref), data)
+        validate_submission(validator(ref), data, organisation=NO_DOSSIER)
     errors = field_errors(refused.value)
     assert errors == {
         "champs_intervention": "Choisissez au moins un champ d'intervention.",

@@ -13,7 +13,8 @@ import pytest
 
 from engine import service
 from engine.errors import NotFound
-from engine.service.dossiers import attachments, visibility
+from engine.forms import readers
+from engine.service.dossiers import attachments
 from tests.files import staged
 from tests.procedures.conftest import ARDENNE_METROPOLE, person
 from tests.procedures.test_pass_numerique import CANDIDATURE
@@ -170,7 +171,11 @@ def test_a_file_of_an_internal_field_is_neither_listed_nor_given_to_the_authorit
         "plan-de-financement.pdf"
     ]
     # The same procedure, had it declared the financing plan internal.
-    monkeypatch.setattr(visibility, "internal_paths", lambda fields: ["plan_financement"])
+    monkeypatch.setattr(
+        readers,
+        "hidden_paths",
+        lambda fields, roles: ["plan_financement"] if roles == {"collectivite"} else [],
+    )
     assert attachments.for_dossier(platform, authority, reference) == []
     with pytest.raises(NotFound):
         attachments.download(platform, authority, plan["id"])

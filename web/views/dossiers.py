@@ -92,7 +92,7 @@ def export_csv() -> ResponseReturnValue:
     that matches, newest first, at most `EXPORT_LIMIT` of them, with labels and amounts
     (see dossier_export)."""
     found = dossier_search.export(services(), viewer(), _search_filter(request.args))
-    text = write_csv(found.items, lambda version: visibility.form_fields(services(), version))
+    text = write_csv(found.items, lambda version: visibility.entered_fields(services(), version))
     today = l10n.paris(services().clock.now()).date()
     response = Response(text.encode("utf-8"), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"

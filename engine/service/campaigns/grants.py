@@ -70,6 +70,11 @@ class GrantView:
     def live(self) -> bool:
         return self.status == store.LIVE
 
+    @property
+    def ending(self) -> str | None:
+        """How the grant ended, in words (« renoncée »); None while it runs."""
+        return ENDINGS.get(self.status)
+
     def as_data(self) -> dict[str, Any]:
         """What the process sees of its grant (amounts in euros)."""
         return {

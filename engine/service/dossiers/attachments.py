@@ -28,6 +28,7 @@ from ...attachments.sniff import BY_MEDIA_TYPE, Refused, check_file, labels
 from ...errors import Conflict, InvalidInput, NotFound
 from ...forms.files import FileField, file_fields, value_at, with_value
 from ...store import attachments as store
+from ...store import dossier_territories as other_territories
 from ..context import Services
 from ..viewer import Viewer
 from . import visibility
@@ -261,10 +262,11 @@ def for_dossier(services: Services, viewer: Viewer, reference: str) -> list[List
         rows = store.dossier_files(
             connection, str(reference).strip().upper(), viewer.dossier_filter()
         )
+        also = other_territories.of(connection, rows[0].instance_id) if rows else ()
     hidden = (
         visibility.hidden_paths(
             services, viewer, version_id=rows[0].instance_version,
-            territory=rows[0].instance_territory, siren=rows[0].instance_siren,
+            territory=rows[0].instance_territory, siren=rows[0].instance_siren, also=also,
         )
         if rows
         else []
@@ -302,11 +304,12 @@ def download(services: Services, viewer: Viewer, attachment_id: int) -> Download
         else:
             dossier = store.dossier_within(connection, row.instance_id, viewer.dossier_filter())
             allowed = dossier is not None
+            also = other_territories.of(connection, row.instance_id) if allowed else ()
     if allowed and row is not None and dossier is not None:
         # A file attached in an internal field is as unknown to the authority as its field.
         hidden = visibility.hidden_paths(
             services, viewer, version_id=dossier.process_version_id,
-            territory=dossier.territory, siren=dossier.siren,
+            territory=dossier.territory, siren=dossier.siren, also=also,
         )  # fmt: skip
         allowed = not visibility.under(row.field, hidden)
     if not allowed or row is None:

@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 
 from ...errors import Forbidden, InvalidInput, NotFound
 from ...forms import validate_submission
+from ...forms.natures import DossierOrganisation, prefilled_natures
 from ...store import drafts as store
 from ..campaigns import calls
 from ..catalogue.deployments import ProcessSummary, current_version_in, current_versions
@@ -209,6 +210,9 @@ def prefill(
                 data[name] = territory
         elif name in ORGANISATION_FIELDS and organisation and "enum" not in schema:
             data[name] = organisation
+    if sirens and form.as_authority:
+        here = DossierOrganisation(services.territories, sirens[0])
+        data.update(prefilled_natures(form.schema, here, data))
     return data
 
 
@@ -343,12 +347,14 @@ def file(
             )
     with services.read() as connection:
         validator = services.form_validator(form.version_id, form.form_ref, connection)
+    filer = _siren_for(viewer, values, siren, form=form)
     try:
-        validate_submission(validator, values)
+        validate_submission(
+            validator, values, organisation=DossierOrganisation(services.territories, filer or None)
+        )
     except InvalidInput as error:
         for name, message in (error.details.get("fields") or {}).items():
             errors.setdefault(name, message)
-    filer = _siren_for(viewer, values, siren, form=form)
     place = filers.place_of(services, viewer, filer, form.as_authority)
     departement, problems = filers.locate(services, form.schema, values, territory, place)
     errors.update({k: v for k, v in problems.items() if k not in errors})

@@ -3,8 +3,11 @@
 The procedure says who opens it: the lane of its start event (`collectivite`, or none, for a
 request an authority files; `equipe_nationale` for a contract the national team opens...).
 An authority files only for its own territory — its commune, the communes of its EPCI, its
-département for a département council — read from the official data: a commune of Creuse
-cannot file a request routed to the Ardennes. Staff open dossiers within their grant's scope.
+département for a département council, the départements of its région — read from the official
+data: a commune of Creuse cannot file a request routed to the Ardennes. An organisation the data
+does not describe (a syndicat mixte, an association) has no territory to check: it files
+wherever its form or its choice places the dossier, and the préfet of that département instructs
+it. Staff open dossiers within their grant's scope.
 """
 
 from __future__ import annotations
@@ -58,8 +61,6 @@ class Place:
     name: str
     communes: frozenset[str] | None
     departements: frozenset[str]
-    #: The organisation is unknown to the official data: its territory cannot be checked.
-    unknown: bool = False
 
     def covers_commune(self, services: Services, code: str) -> bool:
         if self.communes is not None:
@@ -70,12 +71,12 @@ class Place:
 def place_of(services: Services, viewer: Viewer, siren: str | None, as_authority: bool) -> Place:
     """The territory an authority speaks for (by the SIREN it files with), or the scope of a
     staff member's grants."""
+    every = frozenset(services.territories.departements)
     if as_authority:
         found: OrganisationTerritory | None = services.territories.organisation(siren or "")
         if found is None:
-            return Place(f"SIREN {siren}", frozenset(), frozenset(), unknown=True)
+            return Place("votre organisation", None, every)
         return Place(found.name, found.communes, found.departements)
-    every = frozenset(services.territories.departements)
     scopes = {g.scope for g in viewer.grants if g.role != COLLECTIVITE}
     if viewer.operator or None in scopes:
         return Place("votre périmètre", None, every)
@@ -126,16 +127,7 @@ def locate(
 ) -> tuple[str | None, dict[str, str]]:  # fmt: skip
     """The dossier's département — from the form's commune or département field, else the one
     chosen in the list — with the errors to show by field: a place outside the filer's own
-    territory is refused, as is an organisation whose territory the official data ignores."""
-    if place.unknown:
-        return None, {
-            TERRITORY_FIELD: (
-                f"Votre organisation ({place.name}) ne figure pas dans le référentiel officiel "
-                "des communes, EPCI et départements : la plateforme ne peut pas vérifier son "
-                "territoire. Demandez à l'administrateur de la plateforme de vérifier votre "
-                "compte."
-            )
-        }
+    territory is refused."""
     fields = _formatted_fields(schema, "commune", "departement")
     errors: dict[str, str] = {}
     found: str | None = None

@@ -12,9 +12,11 @@ from ...definitions.bpmn_checks import executable_processes
 from ...definitions.xml import parse_xml
 from ...errors import NotFound
 from ...forms import validate_submission
+from ...forms.natures import DossierOrganisation
 from ...roles import ASSIGNED_ONLY
 from ...runtime.progress import element_states
 from ...runtime.runner import MOTIVE
+from ...store import dossier_territories as other_territories
 from ...store import instances as stored
 from ...store.instances import COMPLETED, RUNNING, LoadedInstance, from_row
 from ...store.steps import next_reference_number
@@ -24,11 +26,12 @@ from ..campaigns.grants import GrantView
 from ..catalogue.deployments import current_version_in
 from ..context import Services
 from ..data_checks import check_data
+from ..decision_notice import Terms, decision_terms
 from ..unit_of_work import open_workflow, unit_of_work
 from ..version_catalogue import VersionFiles
 from ..viewer import Viewer
 from . import attachments
-from .visibility import visible_data
+from .visibility import reader
 
 
 @dataclass
@@ -69,7 +72,8 @@ def start(
             data, files = attachments.claim(
                 connection, validator.schema, data, owner=actor, any_owner=actor is None
             )
-            data = validate_submission(validator, data)
+            filer = DossierOrganisation(services.territories, siren)
+            data = validate_submission(validator, data, organisation=filer)
         spec, subprocess_specs = services.specs(version.version_id, connection)
         work.begin(spec, subprocess_specs, {**data, "territoire": departement, "siren": siren})
         log = work.advance()
@@ -135,6 +139,10 @@ class InstanceDetails:
     outcome_label: str | None = None
     #: Why it ended, in words (the end event's `motif`), once finished, if the procedure says.
     outcome_motive: str | None = None
+    #: For a grant, the amount (« 90 000 € ») and conditions its end event states (`montant`,
+    #: `conditions`), once finished.
+    outcome_amount: str | None = None
+    outcome_conditions: str | None = None
     #: Id of the deployed version the dossier runs on (its forms and diagram).
     version_id: int | None = None
     #: The grant the dossier holds or held on its call, with its payments (None if none).
@@ -153,8 +161,9 @@ def _visible(connection: Connection, reference: str, viewer: Viewer) -> Any:
     a dossier outside the viewer's scope is as unknown as one that does not exist."""
     row = stored.dossier_row(connection, reference)
     if row is None or not viewer.may_see(
-        row.territory, row.siren, assigned=_assigned(connection, viewer, row.id)
-    ):
+        row.territory, row.siren, assigned=_assigned(connection, viewer, row.id),
+        also=other_territories.of(connection, row.id),
+    ):  # fmt: skip
         raise NotFound(f"Dossier introuvable : « {reference} ».")
     return row
 
@@ -166,15 +175,25 @@ def get_instance(services: Services, reference: str, viewer: Viewer) -> Instance
         tasks = stored.open_tasks_of(connection, instance.id)
         timers = stored.pending_timers_of(connection, instance.id)
         history = stored.history_of(connection, instance.id)
+        also = other_territories.of(connection, instance.id)
         actors = {e.actor for e in history if e.actor} | {t.assignee for t in tasks if t.assignee}
         names = stored.names_of(connection, actors)
         grant = grants.view(connection, instance.id)
+        terms = (
+            decision_terms(
+                services, connection, instance.process_version_id, instance.outcome,
+                instance.data or {},
+            )
+            if instance.status == COMPLETED
+            else Terms()
+        )  # fmt: skip
     now = services.clock.now()
     ends = [e.label for e in history if e.kind == "fin" and e.label]
-    data = visible_data(
+    reading = reader(
         services, viewer, version_id=instance.process_version_id,
-        territory=instance.territory, siren=instance.siren, data=instance.data or {},
+        territory=instance.territory, siren=instance.siren, also=also,
     )  # fmt: skip
+    data = reading.data(instance.data or {})
     return InstanceDetails(
         id=instance.id, reference=instance.reference, process_id=instance.process_id,
         process_name=name, version=version, territory=instance.territory, siren=instance.siren,
@@ -194,7 +213,7 @@ def get_instance(services: Services, reference: str, viewer: Viewer) -> Instance
         history=[
             {"at": e.at, "actor": e.actor, "actor_name": names.get(e.actor), "kind": e.kind,
              "task_id": e.task_id, "bpmn_id": e.bpmn_id, "label": e.label,
-             "changes": _visible_changes(e.changes, data, instance.data or {})}
+             "changes": reading.changes(e.changes)}
             for e in history
         ],
         organisation=instance.organisation,
@@ -203,17 +222,9 @@ def get_instance(services: Services, reference: str, viewer: Viewer) -> Instance
         outcome_motive=(
             (instance.data or {}).get(MOTIVE) if instance.status == COMPLETED else None
         ),
+        outcome_amount=terms.amount, outcome_conditions=terms.conditions,
         version_id=instance.process_version_id, grant=grant,
     )  # fmt: skip
-
-
-def _visible_changes(
-    changes: dict[str, Any] | None, visible: dict[str, Any], everything: dict[str, Any]
-) -> dict[str, Any] | None:
-    """A history entry's changes, without those of the variables the viewer may not read."""
-    if not changes or visible is everything:
-        return changes
-    return {key: value for key, value in changes.items() if key in visible or key not in everything}
 
 
 @dataclass(frozen=True)

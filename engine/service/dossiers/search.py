@@ -11,15 +11,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Connection
+
 from ... import labels
 from ...errors import InvalidInput
 from ...roles import COLLECTIVITE
+from ...store import dossier_territories as other_territories
 from ...store import grants as grant_rows
 from ...store import search as stored
 from ...store.scope_filters import Condition
 from ...store.search import Criteria
 from ..context import Services
 from ..viewer import Viewer
+from . import visibility
 from .instances import task_summary
 
 STATUSES = labels.DOSSIER_STATUSES
@@ -109,18 +113,46 @@ def export(services: Services, viewer: Viewer, filters: SearchFilter | None = No
     """Every dossier matching the filters within the viewer's scope, newest first, without
     pages but at most `EXPORT_LIMIT` (`total` says how many matched): the CSV export of the
     search, under the same scope condition as the search itself. Each item also carries the
-    dossier's `data` and `process_version_id`: the export lists the amounts its forms declare."""
+    dossier's `process_version_id` and its `data` as the viewer reads it (`visibility`): the
+    export lists the amounts its forms declare."""
     filters = filters or SearchFilter()
     scope = viewer.dossier_filter()
     criteria = _criteria(services, filters)
     found = _run(services, criteria, scope, 1, EXPORT_LIMIT, filters, with_data=True)
     with services.read() as connection:
         money = grant_rows.money_of(connection, [item["id"] for item in found.items])
+        fields: dict[int, Any] = {}
+        for item in found.items:
+            item["data"] = _readable(services, connection, viewer, item, fields)
     for item in found.items:
         amount, paid = money.get(item["id"], (None, None))
         item["aide"] = None if amount is None else Decimal(amount) / 100
         item["verse"] = None if paid is None else Decimal(paid) / 100
     return found
+
+
+def _readable(
+    services: Services,
+    connection: Connection,
+    viewer: Viewer,
+    item: dict[str, Any],
+    fields: dict[int, Any],
+) -> dict[str, Any]:
+    """An exported dossier's data as the viewer reads it (the dossier page's rule): the
+    fields one of the roles they hold over it reads. The other départements of the dossier
+    are read only for a viewer who holds a role that its own does not reach; `fields` keeps
+    each version's declarations for the next dossiers."""
+    roles = viewer.roles_over(item["territory"], item["siren"])
+    if roles is None:
+        return item.get("data") or {}
+    if any(g.role not in roles for g in viewer.grants):
+        also = other_territories.of(connection, item["id"])
+        roles = viewer.roles_over(item["territory"], item["siren"], also)
+    version = item["process_version_id"]
+    if version not in fields:
+        fields[version] = visibility.form_fields(services, version)
+    reading = visibility.DossierReader(roles, fields[version])
+    return reading.data(item.get("data") or {})
 
 
 def _run(

@@ -8,6 +8,7 @@ from sqlalchemy import Connection
 
 from ...errors import Conflict, Forbidden, InvalidInput
 from ...forms import validate_submission
+from ...forms.natures import DossierOrganisation
 from ...forms.people import person_roles
 from ...roles import ASSIGNED_ONLY
 from ...store import people as people_store
@@ -134,7 +135,10 @@ def complete(
             )  # fmt: skip
             people = accounts.people_by_role(connection, person_roles(validator.schema))
             active = {role: {login for login, _ in found} for role, found in people.items()}
-            data = validate_submission(validator, data, task.name, people=active)
+            dossier = DossierOrganisation(services.territories, instance.siren)
+            data = validate_submission(
+                validator, data, task.name, people=active, organisation=dossier
+            )
         work.open(instance)
         if task.id not in work.before.tasks:
             raise Conflict(f"La tâche « {task.name} » n'est plus à traiter.")

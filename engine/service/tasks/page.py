@@ -12,6 +12,7 @@ from ...errors import Forbidden, NotFound
 from ...forms.people import person_roles
 from ...forms.prefill import prefilled
 from ...roles import ASSIGNED_ONLY
+from ...store import dossier_territories as other_territories
 from ...store import people as people_store
 from ...store import tasks as store
 from ..context import Services
@@ -112,19 +113,20 @@ def task_form(services: Services, viewer: Viewer, task_id: str) -> TaskPage:
             people_store.user_row(connection, row.completed_by) if row.completed_by else None
         )
         completed_by_name = completer.name if completer is not None else None
+        also = other_territories.of(connection, row.instance_id)
     now = services.clock.now()
     # The requesting authority reads neither the internal fields nor prefills from them.
     instance_data = visible_data(
         services, viewer, version_id=row.process_version_id,
         territory=row.instance_territory, siren=row.instance_siren,
-        data=row.instance_data or {},
+        data=row.instance_data or {}, also=also,
     )  # fmt: skip
     # The dossier's values of the form's fields, else what `x-prerempli` derives from it.
     data = prefilled(schema, instance_data) if schema else {}
     task = inbox_dict(services, row, now)
     holder = row.assignee or row.completed_by
     sees_dossier = viewer.may_see(
-        row.instance_territory, row.instance_siren, assigned=holder == viewer.login
+        row.instance_territory, row.instance_siren, assigned=holder == viewer.login, also=also
     )
     return TaskPage(
         task=task, reference=row.reference, process_name=row.process_name,
