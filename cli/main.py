@@ -612,6 +612,86 @@ def users_create(
     click.echo(f"Utilisateur {account.login} créé : {described}.")
 
 
+@main.group()
+def tokens() -> None:
+    """Jetons d'API personnels (en-tête « Authorization: Bearer JETON »)."""
+
+
+@tokens.command("create")
+@click.argument("login")
+@click.option("--name", default="Créé en ligne de commande", show_default=True,
+              help="Nom du jeton : le système qui l'utilisera.")  # fmt: skip
+@click.option("--days", default="90", show_default=True,
+              help="Durée de validité en jours (1 à 366).")  # fmt: skip
+@click.option("--actor", default="operateur", show_default=True)
+@friendly_errors
+def tokens_create(login: str, name: str, days: str, actor: str) -> None:
+    """Créer un jeton pour LOGIN ; le jeton seul est sur la dernière ligne (affiché une fois)."""
+    from engine.service.people import tokens as api_tokens
+
+    if not days.strip().isdigit():
+        fail(f"--days est un nombre entier de jours, de 1 à {api_tokens.MAX_DAYS} (reçu : {days}).")
+    created = api_tokens.create(
+        services(), service.Viewer.command_line(actor), login, name=name, days=int(days)
+    )
+    record = created.record
+    click.echo(
+        f"Jeton n° {record.id} « {record.name} » créé pour {record.login}, valable jusqu'au "
+        f"{when(record.expires_at)} ; il ne sera plus affiché :"
+    )
+    click.echo(created.secret)
+
+
+@tokens.command("list")
+@click.argument("login", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+@friendly_errors
+def tokens_list(login: str | None, as_json: bool) -> None:
+    """Lister les jetons de LOGIN (de tous les comptes sans LOGIN), les plus récents d'abord."""
+    from engine.service.people import accounts
+    from engine.service.people import tokens as api_tokens
+
+    context = services()
+    operator = service.Viewer.command_line()
+    if login:
+        accounts.get_account(context, login)  # « introuvable » rather than an empty list
+    found = api_tokens.list_tokens(context, operator, login, everyone=not login)
+    if as_json:
+        print_json([record.to_dict() for record in found])
+        return
+    if not found:
+        click.echo(f"Aucun jeton pour {login}." if login else "Aucun jeton.")
+        return
+    now = context.clock.now()
+
+    def state(record: api_tokens.TokenRecord) -> str:
+        if record.revoked_at is not None:
+            return f"révoqué le {when(record.revoked_at)}"
+        return "actif" if record.live(now) else "expiré"
+
+    table(
+        [[str(r.id), r.login, r.name, state(r), when(r.created_at), when(r.expires_at),
+          when(r.last_used_at)] for r in found],
+        ["N°", "Compte", "Nom", "État", "Créé", "Expire", "Dernière utilisation"],
+    )  # fmt: skip
+
+
+@tokens.command("revoke")
+@click.argument("token_id")
+@click.option("--actor", default="operateur", show_default=True)
+@friendly_errors
+def tokens_revoke(token_id: str, actor: str) -> None:
+    """Révoquer le jeton n° TOKEN_ID (voir « anct tokens list ») : ses systèmes perdent l'accès."""
+    from engine.service.people import tokens as api_tokens
+
+    if not token_id.isdigit():
+        fail(
+            f"le numéro du jeton est un entier, comme l'affiche « anct tokens list » : {token_id}."
+        )
+    record = api_tokens.revoke(services(), service.Viewer.command_line(actor), int(token_id))
+    click.echo(f"Jeton n° {record.id} « {record.name} » de {record.login} révoqué.")
+
+
 @main.command("notifications")
 @click.argument("login")
 @click.option("--unread", is_flag=True, help="Seulement les non lues.")

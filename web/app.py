@@ -15,9 +15,10 @@ from flask_wtf.csrf import CSRFProtect
 from engine import service
 from engine.config import PROJECT_ROOT
 
-from . import access, assets, auth, errors
+from . import access, api, assets, auth, errors
 from .views import (
     admin,
+    api_tokens,
     attachments,
     campaigns,
     closing,
@@ -91,9 +92,11 @@ def create_app(services: service.Services, **overrides: Any) -> Flask:
     csrf.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
+    api.init_app(app, csrf)
     register_filters(app)
-    for module in (assets, inbox, tasks, dossiers, portal, notices, admin, attachments,
-                   campaigns, processes, process_editor, migrations, closing):  # fmt: skip
+    for module in (assets, inbox, tasks, dossiers, portal, notices, admin, api_tokens,
+                   attachments, campaigns, processes, process_editor, migrations,
+                   closing):  # fmt: skip
         app.register_blueprint(module.blueprint)
 
     @app.context_processor

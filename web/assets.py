@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, send_from_directory
 from flask.typing import ResponseReturnValue
 
-ALLOWED = ("@gouvfr/dsfr/dist/", "bpmn-js/dist/")
+ALLOWED = ("@gouvfr/dsfr/dist/", "bpmn-js/dist/", "swagger-ui-dist/")
 
 blueprint = Blueprint("assets", __name__)
 

@@ -12,6 +12,9 @@ from werkzeug.exceptions import HTTPException
 
 from engine.errors import EngineError, ScriptError
 
+from .api import problems
+from .api.caller import AUTHENTICATE, Unauthenticated
+
 log = logging.getLogger("anct.web")
 
 #: What a person reads when a script of the procedure fails on their submission: the fault is
@@ -38,8 +41,26 @@ MESSAGES = {
 }
 
 
+def _api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _field_errors(details: dict[str, Any] | None) -> dict[str, str] | None:
+    details = details or {}
+    if isinstance(details.get("fields"), dict):
+        return {str(k): str(v) for k, v in details["fields"].items()}
+    if details.get("field"):
+        return {str(details["field"]): ""}
+    return None
+
+
 def _answer(status: int, message: str, code: str, details: dict[str, Any] | None = None):
-    if request.path.startswith("/api/") or request.is_json or _wants_json():
+    if _api():
+        errors = _field_errors(details)
+        if errors and "" in errors.values():
+            errors = {name: text or message for name, text in errors.items()}
+        return problems.problem(status, message, code=code, errors=errors)
+    if request.is_json or _wants_json():
         return jsonify(code=code, message=message, **(details or {})), status
     return render_template("errors/erreur.html", status=status, message=message), status
 
@@ -61,6 +82,33 @@ def log_script_failure(error: ScriptError, where: str) -> str:
     return SCRIPT_FAILED
 
 
+#: What the API says for the HTTP errors the framework raises (the pages say MESSAGES).
+API_MESSAGES = {
+    400: "Le corps de la requête n'est pas du JSON valide.",
+    404: "Aucune ressource à cette adresse.",
+    405: "Cette méthode n'est pas permise sur cette ressource.",
+    413: "La requête dépasse la taille permise (20 Mo).",
+    415: "Envoyez le corps en JSON (Content-Type: application/json).",
+    422: "Les données envoyées ne sont pas valides.",
+    429: "Trop de requêtes pour ce jeton : réessayez après le délai indiqué (Retry-After).",
+}
+
+
+def _api_http_error(error: HTTPException, status: int) -> ResponseReturnValue:
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages") or data.get("errors")
+    errors = problems.flatten(messages) if messages else None
+    detail = data.get("message") or API_MESSAGES.get(status) or MESSAGES.get(status) or ""
+    if status == 422 and errors:
+        detail = "Les données envoyées ne sont pas valides : " + " ; ".join(
+            f"{name} : {text}" for name, text in errors.items()
+        )
+    headers = dict(data.get("headers") or {})
+    if status == 405 and error.get_response().headers.get("Allow"):
+        headers["Allow"] = error.get_response().headers["Allow"]
+    return problems.problem(status, detail, errors=errors, headers=headers)
+
+
 def init_app(app: Any) -> None:
     @app.errorhandler(EngineError)
     def engine_error(error: EngineError) -> ResponseReturnValue:
@@ -73,9 +121,17 @@ def init_app(app: Any) -> None:
         message = "Le formulaire a expiré ou ne vient pas de ce site : rechargez la page."
         return _answer(400, message, "csrf")
 
+    @app.errorhandler(Unauthenticated)
+    def unauthenticated(error: Unauthenticated) -> ResponseReturnValue:
+        response = problems.problem(401, error.detail, code="non_authentifie")
+        response.headers["WWW-Authenticate"] = AUTHENTICATE
+        return response
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
         status = error.code or 500
+        if _api():
+            return _api_http_error(error, status)
         return _answer(status, MESSAGES.get(status, error.description or ""), str(status))
 
     @app.errorhandler(Exception)

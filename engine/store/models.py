@@ -518,3 +518,35 @@ class DossierTerritory(Base):
         BigId, ForeignKey("process_instances.id"), primary_key=True
     )
     territory: Mapped[str] = mapped_column(String(3), primary_key=True)
+
+
+class ApiToken(Base):
+    """A personal API token: only its SHA-256 is kept (the secret is shown once, at creation)."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (Index(None, "login", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    login: Mapped[str] = mapped_column(ForeignKey("users.login", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by: Mapped[str | None] = mapped_column(String(200))
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class IdempotencyKey(Base):
+    """A dossier started through the API with an `Idempotency-Key`: written in the start's own
+    transaction, so that a retry (even a concurrent one) finds the dossier instead of a second."""
+
+    __tablename__ = "idempotency_keys"
+
+    login: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    #: SHA-256 of the request body: the same key with another body is refused.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    reference: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -18,10 +18,12 @@ from .models import Notification, OutboxMessage, ProcessInstance
 
 
 def notifications_of(
-    connection: Connection, login: str, *, unread_only: bool, limit: int
-) -> list[Row[Any]]:
-    """Every column of the person's notifications, newest first, each with its dossier's
-    `reference` (None when it names no dossier)."""
+    connection: Connection, login: str, *, unread_only: bool, limit: int,
+    before_id: int | None = None, notification_id: int | None = None,
+) -> list[Row[Any]]:  # fmt: skip
+    """Every column of the person's notifications, newest first (older than `before_id`, or
+    only `notification_id`), each with its dossier's `reference` (None when it names no
+    dossier)."""
     query = (
         select(Notification.__table__, ProcessInstance.reference)
         .join(ProcessInstance, ProcessInstance.id == Notification.instance_id, isouter=True)
@@ -31,6 +33,10 @@ def notifications_of(
     )
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
+    if before_id is not None:
+        query = query.where(Notification.id < before_id)
+    if notification_id is not None:
+        query = query.where(Notification.id == notification_id)
     return list(connection.execute(query).all())
 
 

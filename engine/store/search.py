@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, false, func, select, true
+from sqlalchemy import Connection, Row, and_, false, func, or_, select, true
 
 from .models import HumanTask, ProcessInstance, ProcessVersion, Timer
 from .scope_filters import Condition, dossiers_in
@@ -79,16 +80,28 @@ def dossiers(
     scope: Condition | None = None,
     limit: int,
     offset: int = 0,
+    after: tuple[datetime, int] | None = None,
     with_data: bool = False,
 ) -> tuple[int, list[Row[Any]]]:
-    """How many dossiers within `scope` match, and the rows of `limit` of them from `offset`,
-    newest first, each with its version's name (`process_name`); `with_data` adds each
-    dossier's `process_version_id` and `data`."""
+    """How many dossiers within `scope` match, and the rows of `limit` of them from `offset`
+    (or, for a cursor, after the dossier created at `after` = (created_at, id)), newest first,
+    each with its version's name (`process_name`); `with_data` adds each dossier's
+    `process_version_id` and `data`."""
     where = _where(scope, criteria)
+    page = where
+    if after is not None:
+        created, last = after
+        page = and_(
+            where,
+            or_(
+                ProcessInstance.created_at < created,
+                and_(ProcessInstance.created_at == created, ProcessInstance.id < last),
+            ),
+        )
     query = (
         select(*_COLUMNS, *(_WITH_DATA if with_data else ()))
         .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
-        .where(where)
+        .where(page)
         .order_by(ProcessInstance.created_at.desc(), ProcessInstance.id.desc())
         .limit(limit)
         .offset(offset)

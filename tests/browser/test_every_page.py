@@ -1,6 +1,7 @@
 """Every main page of every demo account, at desktop (1280 px) and phone (390 px) widths, with
 no console error (conftest watches each page), and at 390 px the header's menu button opens the
-navigation with « Notifications » and « Se déconnecter » (issue 12, defect 10)."""
+navigation with « Notifications » and « Se déconnecter » (issue 12, defect 10). The pages of the
+header (« Jetons d'API ») are visited too, and a token's creation at 390 px."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from engine import service
 from engine.service import users
+from engine.service.people import tokens
 from tests.procedures import test_pass_numerique as pass_numerique
 from tests.procedures.conftest import ARDENNE_METROPOLE, GUERET
 from tests.procedures.test_demande_ingenierie import DEPOT, DEPOT_ARDENNES, NON_RECEVABLE
@@ -20,6 +22,10 @@ ACCOUNTS = (
     "comite.membre", "expert.cerema", "responsable.processus", "responsable.fabriques", "admin",
 )  # fmt: skip
 DESKTOP, PHONE = 1280, 390
+#: Pages outside the navigation, reached from the header: every account's API tokens, and
+#: every account's tokens for the administrator.
+HEADER_PAGES = ("/compte/jetons",)
+ADMIN_PAGES = ("/admin/jetons",)
 #: Links into the detail pages reached from a list: a dossier, a task, a filing form, an
 #: account, a call for projects, a procedure (one of each kind per page).
 DETAIL = re.compile(
@@ -59,6 +65,12 @@ def world(live_services) -> dict[str, str]:
     [task] = [t for t in service.list_tasks(platform, prefet) if t["instance"] == found["ferme"]]
     service.claim(platform, prefet, task["id"])
     service.complete(platform, prefet, task["id"], NON_RECEVABLE)
+    # API tokens, with long names, for the token tables (the person's and the admin's).
+    for login in ("prefet.creuse", "admin"):
+        tokens.create(
+            platform, service.Viewer.command_line(), login, days=90,
+            name="Logiciel d'instruction des demandes de la préfecture et de ses services",
+        )  # fmt: skip
     return found
 
 
@@ -106,6 +118,8 @@ def test_every_main_page_opens_without_script_error_on_desktop_and_phone(session
     filing form, account, call), first at 1280 px, then the same pages at 390 px."""
     page = session_for(login, DESKTOP)
     pages = navigation_links(page)
+    pages += [path for path in HEADER_PAGES + (ADMIN_PAGES if login == "admin" else ())
+              if path not in pages]  # fmt: skip
     for path in pages:  # grows as detail pages are found
         check_page(page, path, DESKTOP)
         pages.extend(detail_links(page, pages))
@@ -144,3 +158,32 @@ def test_the_site_icon_is_served(browser, live_server):
     for icon in icons:
         assert page.request.get(icon).status == 200, icon
     context.close()
+
+
+def test_a_token_is_created_and_shown_once_on_a_phone(session_for):
+    page = session_for("prefet.creuse", PHONE)
+    page.locator(".fr-header__navbar").get_by_role("button", name="Menu").click()
+    page.locator("#menu-principal").get_by_role("link", name="Jetons d'API").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Jetons d'API")
+    page.get_by_label("Nom du jeton").fill("Script de suivi des dossiers de la préfecture")
+    page.get_by_label("Durée de validité, en jours").fill("30")
+    page.get_by_role("button", name="Créer le jeton").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("créé")
+    secret = page.get_by_test_id("secret").input_value()
+    assert secret.startswith("anct_")
+    expect(page.get_by_test_id("avertissement")).to_contain_text("il ne sera plus jamais affiché")
+    expect(page.get_by_test_id("exemple")).to_contain_text(f"Authorization: Bearer {secret}")
+    overflow = page.evaluate("document.documentElement.scrollWidth")
+    assert overflow <= PHONE, f"la page du jeton créé déborde : {overflow} px"
+    page.get_by_role("link", name=re.compile("revenir à mes jetons")).click()
+    expect(page.get_by_test_id("jetons")).to_contain_text("Script de suivi des dossiers")
+    assert secret not in page.content()
+    # Revoked after its confirmation page.
+    row = page.locator("tr", has_text="Script de suivi des dossiers")
+    row.get_by_role("button", name=re.compile("^Révoquer")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Révoquer le jeton")
+    page.get_by_role("button", name="Révoquer définitivement").click()
+    expect(page.locator(".fr-alert--success")).to_contain_text("révoqué")
+    expect(page.locator("tr", has_text="Script de suivi des dossiers")).to_contain_text("Révoqué")
+    overflow = page.evaluate("document.documentElement.scrollWidth")
+    assert overflow <= PHONE, f"la liste des jetons déborde : {overflow} px"

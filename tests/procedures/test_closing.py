@@ -346,13 +346,13 @@ def test_a_dossier_that_moved_since_the_page_was_shown_is_refused(appel, people)
 
 
 @pytest.mark.postgresql
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_step_committed_during_a_renunciation_leaves_the_call_untouched(
-    appel, people, clock, database_url, monkeypatch
+    appel, people, clock, monkeypatch
 ):
     """The signature of the national team commits while the renunciation is under way: the
-    renunciation is refused as a conflict and the grant it had given back is kept."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("deux transactions d'écriture simultanées : PostgreSQL seulement")
+    renunciation is refused as a conflict and the grant it had given back is kept (two
+    writing transactions at once: PostgreSQL only)."""
     reference = deposer(appel)
     retenir(appel, people, reference, 100000, clock=clock)
     release = grants.release

@@ -49,7 +49,9 @@ from engine.service.demo import DEMO_OWNERS, ensure_demo
 from engine.service.dossiers import drafts
 from engine.service.migrations import plans as migration_plans
 from engine.service.people import accounts, passwords
+from engine.service.people import tokens as api_tokens
 from engine.store.models import (
+    ApiToken,
     Campaign,
     DefinitionDraft,
     Draft,
@@ -203,6 +205,11 @@ DRAFTS = {
     "mairie.gueret": "Brouillon confidentiel de la commune de Guéret",
     "ardenne.metropole": "Brouillon confidentiel d'Ardenne Métropole",
 }
+#: API tokens (key → owner, name): what only their owner and the administrator may revoke.
+API_TOKENS = {
+    "jeton-prefet": ("prefet.creuse", "Jeton confidentiel de la préfecture de la Creuse"),
+    "jeton-mairie": ("mairie.gueret", "Jeton confidentiel de la mairie de Guéret"),
+}
 #: Accounts the admin routes work on (besides mairie.gueret): one to deactivate, one inactive to
 #: reactivate; and a colleague of each préfet, to whom a task may be handed.
 EXTRA_ACCOUNTS = (
@@ -242,6 +249,8 @@ class World:
     files: dict[str, int] = field(default_factory=dict)
     #: The open draft of PROCESS (editor routes), as built.
     definition_draft: dict[str, Any] = field(default_factory=dict)
+    #: The id of each API token of API_TOKENS (the « Jetons d'API » routes are about them).
+    api_tokens: dict[str, int] = field(default_factory=dict)
     clients: dict[str | None, FlaskClient] = field(default_factory=dict)
     tokens: dict[str | None, str] = field(default_factory=dict)
 
@@ -270,6 +279,8 @@ class World:
             return DOSSIERS[obj].secrets()
         if obj in TASKS:
             return DOSSIERS[TASKS[obj].dossier].secrets()
+        if obj in API_TOKENS:
+            return (API_TOKENS[obj][1],)
         if obj in DRAFTS:
             return (DRAFTS[obj],)
         return ()
@@ -308,6 +319,7 @@ class World:
                 )
             )  # fmt: skip
             connection.execute(delete(User).where(User.login == "intrus"))
+            connection.execute(update(ApiToken).values(revoked_at=None, revoked_by=None))
             connection.execute(
                 update(Process).values(
                     retired_at=case((Process.process_id == RETIRED, START), else_=None),
@@ -432,6 +444,10 @@ def _build(platform: service.Services, clock: ManualClock) -> dict[str, Any]:
         "refs": refs, "tasks": tasks, "notices": notices, "timer": timer, "email": email,
         "files": files, "definition_draft": dict(row._mapping),
         "drafts": {login: _draft(platform, login, title) for login, title in DRAFTS.items()},
+        "api_tokens": {
+            key: api_tokens.create(platform, operator, login, name=name, days=366).record.id
+            for key, (login, name) in API_TOKENS.items()
+        },
     }  # fmt: skip
 
 
@@ -827,6 +843,26 @@ DOSSIER_KEYS = tuple(DOSSIERS)
 TASK_KEYS = tuple(TASKS)
 DRAFT_OWNERS = tuple(DRAFTS)
 USER = "/admin/utilisateurs/mairie.gueret"
+TOKENS_PAGE = "/compte/jetons"
+
+
+def token_count(world: World, obj: Any) -> Any:
+    with world.services.read() as connection:
+        return connection.execute(select(func.count()).select_from(ApiToken)).scalar_one()
+
+
+def token_state(world: World, key: str) -> Any:
+    with world.services.read() as connection:
+        return connection.execute(
+            select(ApiToken.revoked_at).where(ApiToken.id == world.api_tokens[key])
+        ).scalar_one()
+
+
+def on_api_token(login: str, key: str | None) -> Expect:
+    """A token is its owner's, and the administrator's to revoke; for anyone else it does
+    not exist. An allowed cell posts no confirmation: it gets the confirmation page."""
+    return OK if login in (API_TOKENS[key or ""][0], "admin") else HIDDEN
+
 
 ROUTES: tuple[Route, ...] = (
     # Public pages and assets.
@@ -913,6 +949,16 @@ ROUTES: tuple[Route, ...] = (
           gate(ADMIN, MOVED), state=account_state("agent.jetable")),
     Route("admin.reactivate", "POST", fixed("/admin/utilisateurs/ancien.agent/reactiver"),
           gate(ADMIN, MOVED), state=account_state("ancien.agent")),
+    # Personal API tokens (every signed-in person's own; every account's for the admin).
+    Route("api_tokens.index", "GET", fixed(TOKENS_PAGE), everyone(OK)),
+    Route("api_tokens.create", "POST", fixed(TOKENS_PAGE), everyone(INVALID),
+          data=lambda w, o: {"name": "Jeton intrus", "days": "30"},
+          safe=lambda w, o: {"name": "", "days": "30"}, state=token_count),
+    Route("api_tokens.revoke", "POST",
+          lambda w, key: f"{TOKENS_PAGE}/{w.api_tokens[key]}/revoquer", on_api_token,
+          tuple(API_TOKENS), data=lambda w, o: {"confirmation": "oui"}, safe=no_data,
+          state=token_state),
+    Route("api_tokens.admin_index", "GET", fixed("/admin/jetons"), gate(ADMIN)),
     # Calls for applications (national team).
     Route("campaigns.index", "GET", fixed("/appels/"), gate(NATIONAL_TEAM)),
     Route("campaigns.new", "GET", fixed("/appels/nouveau"), gate(NATIONAL_TEAM)),
@@ -1009,6 +1055,8 @@ def test_every_route_is_in_the_matrix(world: World) -> None:
     served = {
         (rule.endpoint, method)
         for rule in world.app.url_map.iter_rules()
+        # The API's operations have their matrix: tests/api/test_authorization_matrix.py.
+        if not rule.rule.startswith("/api/")
         for method in rule.methods or ()
         if method not in ("HEAD", "OPTIONS")
     }
@@ -1023,9 +1071,6 @@ def test_every_route_is_in_the_matrix(world: World) -> None:
             path = urlsplit(route.path(world, obj)).path
             endpoint, _ = adapter.match(path, method=route.method)
             assert endpoint == route.endpoint, (route.endpoint, path)
-    # There is no JSON API: an /api/ route would answer anonymous visitors 401 in JSON
-    # (web/errors.py), not a redirect to /connexion: its rows would need `anonymous=Expect(401)`.
-    assert not [rule.rule for rule in world.app.url_map.iter_rules() if "/api/" in rule.rule]
 
 
 def test_the_matrix_covers_each_role_inside_and_outside_its_scope() -> None:

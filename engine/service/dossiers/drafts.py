@@ -29,7 +29,7 @@ from ..context import Services
 from ..data_checks import check_data
 from ..viewer import Viewer
 from . import filers
-from .instances import ORGANISATION_FIELDS, StartedInstance, start
+from .instances import ORGANISATION_FIELDS, Once, StartedInstance, start
 from .search import authority_sirens
 
 #: The start-form field a call's campaign code fills.
@@ -323,6 +323,7 @@ def file(
     campaign: str | None = None,
     draft_id: int | None = None,
     siren: str | None = None,
+    once: Once | None = None,
 ) -> StartedInstance:
     """File a request or application for the authority (or open a dossier, for staff, for the
     organisation `siren`): the form's data checked on the server (errors by field,
@@ -370,7 +371,7 @@ def file(
         )
     started = start(
         services, process_id, territory=departement, siren=filer,
-        data=values, actor=viewer.login, organisation=organisation,
+        data=values, actor=viewer.login, organisation=organisation, once=once,
     )  # fmt: skip
     if draft_id is not None:
         with contextlib.suppress(NotFound):

@@ -17,6 +17,7 @@ from ...roles import ASSIGNED_ONLY
 from ...runtime.progress import element_states
 from ...runtime.runner import MOTIVE
 from ...store import dossier_territories as other_territories
+from ...store import idempotency as idempotency_rows
 from ...store import instances as stored
 from ...store.instances import COMPLETED, RUNNING, LoadedInstance, from_row
 from ...store.steps import next_reference_number
@@ -32,6 +33,15 @@ from ..version_catalogue import VersionFiles
 from ..viewer import Viewer
 from . import attachments
 from .visibility import reader
+
+
+@dataclass(frozen=True)
+class Once:
+    """An idempotency key: who sent it, the key, and the fingerprint of what was sent."""
+
+    login: str
+    key: str
+    fingerprint: str
 
 
 @dataclass
@@ -52,12 +62,14 @@ def start(
     data: dict[str, Any] | None = None,
     actor: str | None = None,
     organisation: str | None = None,
+    once: Once | None = None,
 ) -> StartedInstance:
     """Start an instance of the latest version; its first steps run before this returns.
 
     One transaction: nothing is stored if the first steps fail (script error, incident).
     `organisation` is the requesting authority's name as inboxes show it (by default the
-    name the start form asks for, else the SIREN).
+    name the start form asks for, else the SIREN). `once` takes an idempotency key in that
+    same transaction (engine/service/dossiers/idempotency.py).
     """
     departement = services.territories.departement(territory).code
     siren = check_siren(siren)
@@ -65,6 +77,8 @@ def start(
     now = services.clock.now()
     with unit_of_work(services, actor=actor) as work:
         connection = work.connection
+        if once is not None:
+            idempotency_rows.claim(connection, once.login, once.key, once.fingerprint, now)
         version = current_version_in(connection, process_id)
         files: list[attachments.Claimed] = []
         if version.start_form:
@@ -96,6 +110,8 @@ def start(
         attachments.attach(
             connection, files, instance_id=instance_id, lock_version=lock, actor=actor, now=now
         )
+        if once is not None:
+            idempotency_rows.settle(connection, once.login, once.key, reference)
     status = COMPLETED if work.completed else RUNNING
     return StartedInstance(instance_id, reference, process_id, version.version, status)
 
@@ -147,6 +163,8 @@ class InstanceDetails:
     version_id: int | None = None
     #: The grant the dossier holds or held on its call, with its payments (None if none).
     grant: GrantView | None = None
+    #: Raised by one at each step: what an API's ETag is made of.
+    lock_version: int = 0
 
 
 def _assigned(connection: Any, viewer: Viewer, instance_id: int) -> bool:
@@ -224,6 +242,7 @@ def get_instance(services: Services, reference: str, viewer: Viewer) -> Instance
         ),
         outcome_amount=terms.amount, outcome_conditions=terms.conditions,
         version_id=instance.process_version_id, grant=grant,
+        lock_version=instance.lock_version,
     )  # fmt: skip
 
 

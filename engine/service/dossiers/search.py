@@ -6,8 +6,10 @@ is neither listed nor counted.
 
 from __future__ import annotations
 
+import base64
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -109,6 +111,56 @@ def search(services: Services, viewer: Viewer, filters: SearchFilter | None = No
     return _run(services, _criteria(services, filters), scope, page, per_page, filters)
 
 
+@dataclass
+class CursorPage:
+    """One page of a search read with a cursor (the API): stable while dossiers are added."""
+
+    items: list[dict[str, Any]]
+    total: int
+    #: Give it back to read the next page; None on the last page.
+    next_cursor: str | None
+
+
+def _cursor_of(item: dict[str, Any]) -> str:
+    raw = f"{item['created_at'].isoformat()}|{item['id']}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _after(cursor: str) -> tuple[datetime, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created, _, last = base64.urlsafe_b64decode(padded).decode().partition("|")
+        found = datetime.fromisoformat(created), int(last)
+    except (ValueError, UnicodeDecodeError):
+        found = None
+    if found is None or found[0].tzinfo is None:
+        raise InvalidInput(
+            "Curseur invalide : reprenez celui de la page précédente (`next_cursor`).",
+            fields={"cursor": "Curseur invalide."},
+        )
+    return found
+
+
+def search_from(
+    services: Services, viewer: Viewer, filters: SearchFilter | None = None,
+    cursor: str | None = None, limit: int = PER_PAGE,
+) -> CursorPage:  # fmt: skip
+    """Dossiers matching the filters within the viewer's scope, newest first, `limit` of them
+    after `cursor`: unlike page numbers, a cursor neither repeats nor skips a dossier when new
+    ones are filed between two reads."""
+    filters = filters or SearchFilter()
+    limit = min(max(int(limit), 1), MAX_PER_PAGE)
+    after = _after(cursor) if cursor else None
+    criteria = _criteria(services, filters)
+    with services.read() as connection:
+        total, rows = stored.dossiers(
+            connection, criteria, scope=viewer.dossier_filter(), limit=limit + 1, after=after
+        )
+    items = [_item(services, row) for row in rows[:limit]]
+    more = len(rows) > limit
+    return CursorPage(items, total, _cursor_of(items[-1]) if more and items else None)
+
+
 def export(services: Services, viewer: Viewer, filters: SearchFilter | None = None) -> SearchPage:
     """Every dossier matching the filters within the viewer's scope, newest first, without
     pages but at most `EXPORT_LIMIT` (`total` says how many matched): the CSV export of the
@@ -170,12 +222,13 @@ def _run(
             connection, criteria, scope=scope, limit=per_page,
             offset=(page - 1) * per_page, with_data=with_data,
         )  # fmt: skip
-    items = []
-    for row in rows:
-        item = row._asdict()
-        item["territory_label"] = services.territories.label(row.territory)
-        items.append(item)
-    return SearchPage(items, total, page, per_page, filters)
+    return SearchPage([_item(services, row) for row in rows], total, page, per_page, filters)
+
+
+def _item(services: Services, row: Any) -> dict[str, Any]:
+    item = row._asdict()
+    item["territory_label"] = services.territories.label(row.territory)
+    return item
 
 
 def authority_sirens(viewer: Viewer) -> list[str]:
