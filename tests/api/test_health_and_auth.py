@@ -88,7 +88,10 @@ def test_unknown_paths_and_methods_answer_problem_details(api_for):
 def test_each_token_has_its_own_rate_limit(api_for, app):
     app.config["ANCT_API_RATE_LIMIT"] = "3 per minute"
     busy, other = api_for("prefet.creuse"), api_for("prefet.ardennes")
-    assert [busy.get("/api/v1/dossiers").status_code for _ in range(3)] == [200] * 3
+    answers = [busy.get("/api/v1/dossiers") for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [200] * 3
+    assert answers[0].headers["X-RateLimit-Remaining"] == "2"
+    assert all("Retry-After" not in answer.headers for answer in answers)
     refused = busy.get("/api/v1/dossiers")
     body = problem_of(refused)
     assert body["status"] == 429

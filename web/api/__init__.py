@@ -14,7 +14,7 @@ import os
 from typing import Any
 
 from apispec.ext.marshmallow.common import resolve_schema_cls
-from flask import Flask, current_app, render_template
+from flask import Flask, Response, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_limiter import Limiter
 from flask_smorest import Api
@@ -92,6 +92,15 @@ def init_app(app: Flask, csrf: Any) -> None:
         "RATELIMIT_STORAGE_URI", os.environ.get("ANCT_RATE_LIMIT_STORAGE") or "memory://"
     )
     api = ProblemApi(app, spec_kwargs={"marshmallow_plugin": _marshmallow_plugin()})
+
+    # Registered before the limiter's own: Flask runs these hooks last registered first.
+    @app.after_request
+    def retry_only_when_refused(response: Response) -> Response:
+        """flask-limiter adds Retry-After to every answer; it only means something on a 429."""
+        if response.status_code != 429 and request.path.startswith(PREFIX):
+            response.headers.pop("Retry-After", None)
+        return response
+
     limiter = Limiter(key_func=caller.rate_key, app=app, default_limits=[], headers_enabled=True)
     for module in (health, processes, dossiers, files, tasks, notifications):
         csrf.exempt(module.blueprint)
