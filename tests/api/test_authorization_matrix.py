@@ -37,6 +37,7 @@ AUTHORITIES = frozenset({"mairie.gueret", "ardenne.metropole"})
 #: Owners of the engineering request (and the admin): who may validate and publish it.
 OWNERS = frozenset({"responsable.processus", "admin"})
 PROCESS = "demande_ingenierie"
+PLANS = f"/api/v1/processes/{PROCESS}/migrations"
 
 Expect = Callable[[str, Any], int]
 
@@ -131,6 +132,16 @@ OPERATIONS = (
     # it, so even its owners are refused, as a conflict.
     Operation("api_processes.publish_version", "POST", fixed(f"/api/v1/processes/{PROCESS}/versions"),
               gate(OWNERS, ok=409), body=current_files),
+    # The world's plan n° 1 (v1 → v2 of the engineering request); the bodies are refused
+    # (422) for the owners, so that no cell changes the plan or migrates a dossier.
+    Operation("api_migrations.list_plans", "GET", fixed(PLANS), gate(OWNERS)),
+    Operation("api_migrations.create_plan", "POST", fixed(PLANS), gate(OWNERS, ok=422),
+              body=lambda w, o: {"source_version": 1, "target_version": 1}),
+    Operation("api_migrations.show_plan", "GET", fixed(f"{PLANS}/1"), gate(OWNERS)),
+    Operation("api_migrations.update_plan", "PUT", fixed(f"{PLANS}/1"), gate(OWNERS, ok=422),
+              body=lambda w, o: {"mapping": {"inconnu": "qualifier_besoin"}}),
+    Operation("api_migrations.start_run", "POST", fixed(f"{PLANS}/1/runs"),
+              gate(OWNERS, ok=422), body=lambda w, o: {"mode": "dry_run", "territory": "2A"}),
     Operation("api_dossiers.create", "POST", fixed("/api/v1/dossiers"),
               gate(AUTHORITIES, ok=422), body=lambda w, o: {"process_id": PROCESS, "data": {}}),
     Operation("api_dossiers.search", "GET", fixed("/api/v1/dossiers"), everyone(200)),

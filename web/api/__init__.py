@@ -59,7 +59,7 @@ def _rate_limit() -> str:
 
 
 def init_app(app: Flask, csrf: Any) -> None:
-    from . import dossiers, files, health, notifications, processes, tasks
+    from . import dossiers, files, health, migrations, notifications, processes, tasks
 
     app.config.setdefault("API_TITLE", "API de la plateforme des procédures de l'ANCT")
     app.config.setdefault("API_VERSION", "v1")
@@ -102,7 +102,7 @@ def init_app(app: Flask, csrf: Any) -> None:
         return response
 
     limiter = Limiter(key_func=caller.rate_key, app=app, default_limits=[], headers_enabled=True)
-    for module in (health, processes, dossiers, files, tasks, notifications):
+    for module in (health, processes, migrations, dossiers, files, tasks, notifications):
         csrf.exempt(module.blueprint)
         api.register_blueprint(module.blueprint)
         if module is not health:
