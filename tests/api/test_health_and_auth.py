@@ -105,3 +105,19 @@ def test_an_oversized_body_is_a_413_problem(api_for, app):
         "/api/v1/dossiers", data="x" * 2000, content_type="application/json"
     )
     assert problem_of(response)["status"] == 413
+
+
+def test_the_rate_limit_is_the_apis_only_and_read_from_the_environment(
+    platform, monkeypatch, client_for
+):
+    from web import create_app
+
+    monkeypatch.setenv("ANCT_API_RATE_LIMIT", "2 per minute")
+    app = create_app(platform, SECRET_KEY="cle-de-test", TESTING=True)
+    secret = token_for(platform, "prefet.creuse")
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {secret}"}
+    statuses = [client.get("/api/v1/tasks", headers=auth).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    pages = [client.get("/connexion").status_code for _ in range(5)]
+    assert pages == [200] * 5, "the pages are not rate limited"

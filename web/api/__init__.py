@@ -85,8 +85,9 @@ def init_app(app: Flask, csrf: Any) -> None:
             },
         },
     )
+    # Not flask-limiter's RATELIMIT_DEFAULT: that one would limit the pages too.
     app.config.setdefault(
-        "RATELIMIT_DEFAULT", os.environ.get("ANCT_API_RATE_LIMIT") or DEFAULT_RATE_LIMIT
+        "ANCT_API_RATE_LIMIT", os.environ.get("ANCT_API_RATE_LIMIT") or DEFAULT_RATE_LIMIT
     )
     app.config.setdefault(
         "RATELIMIT_STORAGE_URI", os.environ.get("ANCT_RATE_LIMIT_STORAGE") or "memory://"
