@@ -196,7 +196,8 @@ def test_the_openapi_document_describes_the_operations(api_for):
     operations = {
         (path, method): operation
         for path, item in spec["paths"].items()
-        if path.startswith(BASE)
+        # The migration plans under the same prefix have their own tests (test_migrations).
+        if path.startswith(BASE) and "/migrations" not in path
         for method, operation in item.items()
         if method in ("get", "post")
     }
