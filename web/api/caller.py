@@ -30,6 +30,8 @@ AUTHENTICATE = 'Bearer realm="anct", charset="UTF-8"'
 #: request, and a revoked ProConnect session stops working within this delay.
 OIDC_CACHE_SECONDS = 60
 _OIDC_CACHE_SIZE = 10_000
+#: Seconds ProConnect's userinfo endpoint has to answer (a web worker is waiting).
+USERINFO_TIMEOUT = 5
 _oidc_seen: dict[str, tuple[str | None, float]] = {}
 log = logging.getLogger("anct.api")
 
@@ -100,7 +102,9 @@ def _proconnect(secret: str) -> tuple[str, str] | None:
     if found is None or found[1] < now:
         login = None
         try:
-            claims = client.userinfo(token={"access_token": secret, "token_type": "Bearer"})
+            claims = client.userinfo(
+                token={"access_token": secret, "token_type": "Bearer"}, timeout=USERINFO_TIMEOUT
+            )
         except Exception:  # refused, unreachable: the same 401 as an unknown token
             log.info("Jeton ProConnect refusé par le point userinfo", exc_info=True)
         else:
