@@ -50,8 +50,7 @@ class ProblemApi(Api):
 
 def _schema_name(schema: Any) -> str:
     cls = resolve_schema_cls(schema)
-    name = cls.__name__.removesuffix("Schema") or cls.__name__
-    return name
+    return cls.__name__.removesuffix("Schema") or cls.__name__
 
 
 def _rate_limit() -> str:

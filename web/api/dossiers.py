@@ -138,17 +138,21 @@ class DossierSchema(DossierSummarySchema):
     grant = fields.Nested(GrantSchema, allow_none=True)
 
 
+#: What a dossier's representation reads of the engine's details (the schema's own fields).
+_DETAIL_FIELDS = tuple(DossierSchema().fields)
+
+
 def etag_of(dossier: dict[str, Any]) -> str:
     """A strong validator of what the caller reads: a step, a claim, a timer fired, a field
     the caller may now read all change it."""
-    body = json.dumps(DossierSchema().dump(dossier), sort_keys=True, default=str)
+    body = json.dumps(dossier, sort_keys=True, default=str)
     return '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
 
 
 def _dossier(details: service.InstanceDetails) -> dict[str, Any]:
     grant = details.grant
     return {
-        **{name: getattr(details, name) for name in DossierSchema().fields if hasattr(details, name)},
+        **{name: getattr(details, name) for name in _DETAIL_FIELDS if hasattr(details, name)},
         "grant": None if grant is None else {
             "campaign": grant.campaign_code, "status": grant.status, "granted": grant.granted,
             "amount": grant.amount, "paid": grant.paid, "remaining": grant.remaining,

@@ -269,6 +269,14 @@ def _still_visible(task_id: str) -> service.TaskPage | None:
         return None
 
 
+def _after_action(task_id: str) -> ResponseReturnValue:
+    """The task's new state, or 204 when the action took it out of the caller's sight."""
+    current = _still_visible(task_id)
+    if current is None:
+        return Response(status=204)
+    return _answer(current)
+
+
 # ---------------------------------------------------------------- operations
 
 
@@ -384,10 +392,7 @@ def release(task_id: str) -> ResponseReturnValue:
         if held:
             raise Conflict(error.message) from error
         raise
-    current = _still_visible(task_id)
-    if current is None:
-        return Response(status=204)
-    return _answer(current)
+    return _after_action(task_id)
 
 
 @blueprint.post("/<task_id>/assign")
@@ -407,10 +412,7 @@ def assign(body: dict[str, Any], task_id: str) -> ResponseReturnValue:
     """
     _check_if_match(_page(task_id))
     service.assign(services(), viewer(), task_id, body["login"])
-    current = _still_visible(task_id)
-    if current is None:
-        return Response(status=204)
-    return _answer(current)
+    return _after_action(task_id)
 
 
 @blueprint.post("/<task_id>/complete")
